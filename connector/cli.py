@@ -1,0 +1,299 @@
+"""``logto-connector``: list, inspect, validate and test-send connectors; run the emulator.
+
+Exit status: 0 done; 1 the connector refused (invalid config, send failed); 2 wrong usage
+(unknown connector, unreadable file, bad flags).  Errors are one line on stderr (with
+``--json``, a ``{"ok": false, ...}`` document on stdout); never a traceback, never a secret.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import secrets
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn
+
+from .kit import ConnectorError, ConnectorHost, ErrorCode, UnknownConnectorError
+
+PROG = "logto-connector"
+MAX_CONFIG_BYTES = 1024 * 1024
+
+
+class UsageError(Exception):
+    """Wrong usage of the command line: exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see {self.prog} --help)")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    for stream in (sys.stdout, sys.stderr):
+        # Arguments with invalid UTF-8 arrive as surrogates; print them escaped, never crash.
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
+    parser = _build_parser()
+    as_json = False
+    try:
+        args = parser.parse_args(argv)
+        as_json = bool(getattr(args, "json", False))
+        handler: Callable[[argparse.Namespace], int] = args.handler
+        return handler(args)
+    except UsageError as exc:
+        return _fail(2, ErrorCode.GENERAL.value, str(exc), {}, as_json)
+    except UnknownConnectorError as exc:
+        return _fail(2, exc.code.value, exc.message, exc.data, as_json)
+    except ConnectorError as exc:
+        return _fail(1, exc.code.value, exc.message, exc.data, as_json)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # a bug: one line, not a traceback
+        return _fail(1, ErrorCode.GENERAL.value, f"unexpected {type(exc).__name__}", {}, as_json)
+
+
+def _fail(status: int, code: str, message: str, data: dict[str, Any], as_json: bool) -> int:
+    if as_json:
+        _print_json({"ok": False, "code": code, "message": message, "data": data})
+    else:
+        print(f"{PROG}: {code}: {message}", file=sys.stderr)
+    return status
+
+
+def _print_json(document: object) -> None:
+    print(json.dumps(document, ensure_ascii=False, indent=2))
+
+
+# -- the parser ------------------------------------------------------------------------------
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog=PROG, description="Logto-style SMS connectors: inspect, check, send.")
+    parser.add_argument(
+        "--plugin", action="append", default=[], metavar="MODULE:OBJECT",
+        help="also load this connector object (for trying a connector before packaging it)",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser("list", help="the installed connectors")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(handler=cmd_list)
+
+    p = sub.add_parser("show", help="a connector's metadata, form, logo and setup guide")
+    p.add_argument("id", help="connector id or target, e.g. tencent-short-message-service")
+    p.add_argument("--json", action="store_true", help="print the resolved metadata as JSON")
+    p.set_defaults(handler=cmd_show)
+
+    p = sub.add_parser("schema", help="the JSON Schema of a connector's config")
+    p.add_argument("id")
+    p.set_defaults(handler=cmd_schema)
+
+    p = sub.add_parser("validate", help="check a config; list every problem")
+    p.add_argument("id")
+    p.add_argument("config", help="path of the config JSON, or - for stdin")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_validate)
+
+    p = sub.add_parser("send", help="send a test message")
+    p.add_argument("id")
+    p.add_argument("--config", required=True, help="path of the config JSON, or - for stdin")
+    p.add_argument("--to", required=True, help="phone number, e.g. +8613800138000")
+    p.add_argument("--type", default="Generic", help="template type (default: Generic)")
+    p.add_argument("--code", help="the code to send (default: 6 random digits)")
+    p.add_argument("--payload", help="more payload as a JSON object, e.g. '{\"minutes\": 5}'")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_send)
+
+    p = sub.add_parser("emulator", help="run a local Tencent SMS API (no account needed)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8080, help="0 picks a free port")
+    p.add_argument("--accounts", metavar="FILE", help="accounts JSON (default: the demo account)")
+    p.add_argument("--write-config", metavar="PATH", help="write a connector config for it")
+    p.add_argument("--tls", action="store_true", help="serve https with a throwaway CA")
+    p.add_argument("--no-limits", action="store_true", help="switch off per-number limits")
+    p.set_defaults(handler=cmd_emulator)
+
+    p = sub.add_parser("demo", help="send two codes through the emulator and show the phones")
+    p.set_defaults(handler=cmd_demo)
+    return parser
+
+
+# -- commands ------------------------------------------------------------------------------
+
+
+def _host(args: argparse.Namespace) -> ConnectorHost:
+    host = ConnectorHost()
+    for spec in args.plugin:
+        module_name, _, attr = spec.partition(":")
+        try:
+            obj: object = importlib.import_module(module_name)
+            for part in filter(None, attr.split(".")):
+                obj = getattr(obj, part)
+        except (ImportError, AttributeError, ValueError) as exc:
+            raise UsageError(f"cannot load --plugin {spec}: {type(exc).__name__}") from None
+        host.add(obj, source=f"--plugin {spec}")
+    return host
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    """``list``: one line per connector (or a JSON array)."""
+    host = _host(args)
+    rows = []
+    for cid in host.ids():
+        meta = host.metadata(cid)
+        rows.append({
+            "id": cid,
+            "target": meta["target"],
+            "name": meta["name"].get("en", cid),
+            "platform": meta["platform"],
+            "source": host.source(cid),
+        })
+    if args.json:
+        _print_json(rows)
+    elif not rows:
+        print("no connectors installed")
+    else:
+        width = max(len(r["id"]) for r in rows)
+        for r in rows:
+            print(f"{r['id']:<{width}}  {r['name']}  (target {r['target']})")
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    """``show``: what a console shows for one connector."""
+    host = _host(args)
+    meta: dict[str, Any] = dict(host.metadata(args.id, resolve=True))
+    if args.json:
+        _print_json(meta)
+        return 0
+    print(f"{meta['name'].get('en', meta['id'])}")
+    print(f"  id:       {meta['id']}")
+    print(f"  target:   {meta['target']}")
+    print(f"  source:   {host.source(args.id)}")
+    print(f"  about:    {meta['description'].get('en', '')}")
+    print(f"  names:    {', '.join(sorted(meta['name']))}")
+    print(f"  logo:     {meta['logo'][:48]}{'…' if len(meta['logo']) > 48 else ''}")
+    print("  config form:")
+    for item in meta.get("formItems", []):
+        flags = [item["type"], "required" if item.get("required") else "optional"]
+        if item.get("isConfidential"):
+            flags.append("secret")
+        print(f"    {item['key']:<16} {item['label']} ({', '.join(flags)})")
+    readme = meta.get("readme", "")
+    print(f"  setup guide: {len(readme.splitlines())} lines (show --json prints it)")
+    return 0
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    """``schema``: the config's JSON Schema."""
+    _print_json(_host(args).config_schema(args.id))
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """``validate``: every problem of a config, one per line."""
+    host = _host(args)
+    cid = _resolve_id(host, args.id)
+    config = read_config(args.config)
+    problems = host.config_problems(cid, config)
+    if args.json:
+        _print_json({
+            "ok": not problems,
+            **({"code": ErrorCode.INVALID_CONFIG.value} if problems else {}),
+            "problems": [p.to_dict() for p in problems],
+        })
+        return 1 if problems else 0
+    if not problems:
+        print(f"config is valid for {cid}")
+        return 0
+    for problem in problems:
+        print(f"  {problem}")
+    noun = "problem" if len(problems) == 1 else "problems"
+    print(f"{PROG}: invalid_config: config has {len(problems)} {noun} (listed above)",
+          file=sys.stderr)
+    return 1
+
+
+def cmd_send(args: argparse.Namespace) -> int:
+    """``send``: one test message through a connector."""
+    host = _host(args)
+    cid = _resolve_id(host, args.id)
+    config = read_config(args.config)
+    payload: dict[str, Any] = {}
+    if args.payload is not None:
+        try:
+            extra = json.loads(args.payload)
+        except (ValueError, RecursionError):
+            raise UsageError("--payload is not valid JSON") from None
+        if not isinstance(extra, dict):
+            raise UsageError("--payload must be a JSON object")
+        payload.update(extra)
+    code = args.code or payload.get("code") or f"{secrets.randbelow(10**6):06d}"
+    payload["code"] = code
+    result = host.send_message(cid, config, to=args.to, type=args.type, payload=payload)
+    if args.json:
+        _print_json({"ok": True, **result.to_dict()})
+    else:
+        print(
+            f"sent {args.type} code {code} to {result.to} ({result.route}); "
+            f"RequestId {result.request_id}, SerialNo {result.serial_no}, fee {result.fee}"
+        )
+    return 0
+
+
+def cmd_emulator(args: argparse.Namespace) -> int:
+    """``emulator``: a local Tencent SMS API in the foreground."""
+    from .emulator import serve
+
+    return serve(
+        args.host,
+        args.port,
+        accounts_path=args.accounts,
+        tls=args.tls,
+        write_config=args.write_config,
+        limits=None if args.no_limits else ...,
+    )
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """``demo``: the whole path, end to end, on this machine."""
+    from .demo import run_demo
+
+    return run_demo()
+
+
+def _resolve_id(host: ConnectorHost, cid: str) -> str:
+    return str(host.metadata(cid)["id"])
+
+
+def read_config(where: str) -> object:
+    """Read a config from a path or ``-`` (stdin).  Unreadable: usage error; not JSON: refused."""
+    try:
+        if where == "-":
+            raw = sys.stdin.buffer.read(MAX_CONFIG_BYTES + 1)
+        else:
+            with open(where, "rb") as handle:
+                raw = handle.read(MAX_CONFIG_BYTES + 1)
+    except OSError as exc:
+        raise UsageError(f"cannot read config {where!r}: {exc.strerror or type(exc).__name__}") from None
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise ConnectorError(ErrorCode.INVALID_CONFIG, "config is larger than 1 MiB")
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConnectorError(ErrorCode.INVALID_CONFIG, "config is not UTF-8 text") from None
+    except json.JSONDecodeError as exc:
+        raise ConnectorError(
+            ErrorCode.INVALID_CONFIG,
+            f"config is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
+        ) from None
+    except RecursionError:
+        raise ConnectorError(ErrorCode.INVALID_CONFIG, "config JSON is nested too deeply") from None
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

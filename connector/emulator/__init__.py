@@ -1,0 +1,63 @@
+"""A local Tencent SMS API (SendSms, version 2021-01-11) for demos, tests and benchmarks.
+
+It verifies TC3 signatures, applies Tencent's checks and answers with Tencent's error codes,
+keeps an outbox (``GET /`` as a page, ``/__emulator/outbox`` as JSON) and injects faults on
+request.  A built-in demo account (the ``DEMO_*`` names) needs no setup::
+
+    with Emulator() as emulator:
+        config = emulator.connector_config()   # points the connector at emulator.url
+        ...
+        emulator.outbox()                      # what was "sent"
+
+HTTP endpoints besides ``POST /`` (SendSms): ``GET /``, ``GET|DELETE /__emulator/outbox``,
+``GET /__emulator/health``, ``GET /__emulator/stats``, ``GET|POST|DELETE /__emulator/faults``.
+"""
+
+from ._accounts import (
+    DEMO_INTERNATIONAL_TEMPLATE_IDS,
+    DEMO_INTERNATIONAL_TWO_PARAM_TEMPLATE_ID,
+    DEMO_PENDING_SIGN,
+    DEMO_REGION,
+    DEMO_SDK_APP_ID,
+    DEMO_SECRET_ID,
+    DEMO_SECRET_KEY,
+    DEMO_SIGN,
+    DEMO_TEMPLATE_IDS,
+    DEMO_TWO_PARAM_TEMPLATE_ID,
+    DEMO_UNAPPROVED_TEMPLATE_ID,
+    Account,
+    AccountsError,
+    Sign,
+    Template,
+    demo_account,
+    load_accounts,
+)
+from ._faults import FAULT_KINDS, FaultError
+from ._limits import FrequencyLimits
+from ._server import DEFAULT_LIMITS, Emulator, serve
+
+__all__ = [
+    "DEFAULT_LIMITS",
+    "DEMO_INTERNATIONAL_TEMPLATE_IDS",
+    "DEMO_INTERNATIONAL_TWO_PARAM_TEMPLATE_ID",
+    "DEMO_PENDING_SIGN",
+    "DEMO_REGION",
+    "DEMO_SDK_APP_ID",
+    "DEMO_SECRET_ID",
+    "DEMO_SECRET_KEY",
+    "DEMO_SIGN",
+    "DEMO_TEMPLATE_IDS",
+    "DEMO_TWO_PARAM_TEMPLATE_ID",
+    "DEMO_UNAPPROVED_TEMPLATE_ID",
+    "FAULT_KINDS",
+    "Account",
+    "AccountsError",
+    "Emulator",
+    "FaultError",
+    "FrequencyLimits",
+    "Sign",
+    "Template",
+    "demo_account",
+    "load_accounts",
+    "serve",
+]

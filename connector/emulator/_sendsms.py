@@ -1,0 +1,394 @@
+"""SendSms (version 2021-01-11) as Tencent answers it: the checks, their codes, the answer."""
+
+from __future__ import annotations
+
+import hmac
+import json
+import re
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from connector.tencent_sms.signing import parse_authorization, sign, utc_date
+
+from ._accounts import Account, Directory, Template
+from ._clock import Clock
+from ._limits import DAILY_LIMIT, ONE_HOUR_LIMIT, THIRTY_SECOND_LIMIT, Limiter
+from ._outbox import Message
+from ._phones import PhoneNumber, parse_phone_number
+
+ACTION = "SendSms"
+API_VERSION = "2021-01-11"
+SERVICE = "sms"
+SIGNATURE_WINDOW = 300
+MAX_NUMBERS = 200
+MAX_SESSION_CONTEXT = 512
+# The regions whose SMS endpoints Tencent lists; the region only goes into X-TC-Region.
+REGIONS = frozenset({"ap-beijing", "ap-guangzhou", "ap-nanjing", "ap-shanghai", "ap-singapore"})
+
+_REQUIRED_SIGNED_HEADERS = frozenset({"content-type", "host"})
+_VERIFICATION_PARAM = re.compile(r"\d{0,6}")
+
+INCORRECT_NUMBER = "InvalidParameterValue.IncorrectPhoneNumber"
+_PER_NUMBER_MESSAGES = {
+    INCORRECT_NUMBER: "incorrect phone number format",
+    THIRTY_SECOND_LIMIT: "the same content was sent to this number less than 30 seconds ago",
+    ONE_HOUR_LIMIT: "this number reached its hourly message limit",
+    DAILY_LIMIT: "this number reached its daily message limit",
+}
+
+
+class Refusal(Exception):
+    """A request-level error: Tencent's code and a message saying what to fix."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+
+def error_body(code: str, message: str, request_id: str) -> dict[str, Any]:
+    """A request-level error in Tencent's shape."""
+    return {"Response": {"Error": {"Code": code, "Message": message}, "RequestId": request_id}}
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What one SendSms request gets back, and the messages it delivered."""
+
+    body: dict[str, Any]
+    messages: tuple[Message, ...] = ()
+    error_code: str | None = None
+
+
+@dataclass(frozen=True)
+class _Request:
+    numbers: list[str]
+    app_id: str
+    template_id: str
+    sign_name: str
+    params: list[str]
+    session_context: str
+
+
+class SendSms:
+    """Answers SendSms requests for a set of accounts, on the emulator's clock."""
+
+    def __init__(self, directory: Directory, clock: Clock, limiter: Limiter | None) -> None:
+        self.directory = directory
+        self.clock = clock
+        self.limiter = limiter
+
+    def handle(self, headers: Mapping[str, str], body: bytes) -> Answer:
+        """Answer one request; ``headers`` are keyed by lowercase name, values as received."""
+        request_id = str(uuid.uuid4())
+        now = self.clock.now()
+        try:
+            account = self._authenticate(headers, body, now)
+            _check_call(headers)
+            return self._send(account, _parse_body(headers, body), request_id, now)
+        except Refusal as refusal:
+            return Answer(
+                error_body(refusal.code, refusal.message, request_id), error_code=refusal.code
+            )
+
+    def _authenticate(self, headers: Mapping[str, str], body: bytes, now: float) -> Account:
+        value = headers.get("authorization")
+        if not value:
+            raise Refusal("AuthFailure.InvalidAuthorization", "The Authorization header is missing.")
+        auth = parse_authorization(value)
+        if auth is None:
+            raise Refusal(
+                "AuthFailure.InvalidAuthorization",
+                "The Authorization header is not of the form 'TC3-HMAC-SHA256 "
+                "Credential=<SecretId>/<date>/sms/tc3_request, SignedHeaders=<names>, "
+                "Signature=<hex>'.",
+            )
+        account = self.directory.by_secret_id(auth.secret_id)
+        if account is None:
+            raise Refusal(
+                "AuthFailure.SecretIdNotFound",
+                f"The SecretId {auth.secret_id} is not known: check the access key id.",
+            )
+        timestamp = _timestamp(headers)
+        if abs(now - timestamp) > SIGNATURE_WINDOW:
+            raise Refusal(
+                "AuthFailure.SignatureExpire",
+                f"X-TC-Timestamp {timestamp} is {abs(int(now) - timestamp)} s from the server "
+                f"time {int(now)}; it must be within {SIGNATURE_WINDOW} s. Check the clock.",
+            )
+        if auth.service != SERVICE:
+            raise Refusal(
+                "AuthFailure.SignatureFailure",
+                f"The credential scope names the service '{auth.service}'; "
+                f"SMS requests are signed for '{SERVICE}'.",
+            )
+        if auth.date != utc_date(timestamp):
+            raise Refusal(
+                "AuthFailure.SignatureFailure",
+                f"The credential scope date {auth.date} is not {utc_date(timestamp)}, the UTC "
+                "date of X-TC-Timestamp: sign with the UTC date, not a local one.",
+            )
+        signed = {name.lower() for name in auth.signed_headers}
+        if not _REQUIRED_SIGNED_HEADERS <= signed:
+            raise Refusal(
+                "AuthFailure.SignatureFailure", "SignedHeaders must include content-type and host."
+            )
+        expected = sign(
+            secret_id=account.secret_id,
+            secret_key=account.secret_key,
+            service=SERVICE,
+            timestamp=timestamp,
+            headers=headers,
+            body=body,
+            signed_headers=auth.signed_headers,
+        )
+        if not hmac.compare_digest(expected.signature, auth.signature.lower()):
+            raise Refusal(
+                "AuthFailure.SignatureFailure",
+                "The signature does not match. Check the secret key, sign the exact body bytes "
+                "sent, and sign the Host header as sent (with its port).",
+            )
+        return account
+
+    def _send(self, account: Account, req: _Request, request_id: str, now: float) -> Answer:
+        owner = self.directory.by_app_id(req.app_id)
+        if owner is None:
+            raise Refusal(
+                "InvalidParameterValue.SdkAppIdNotExist",
+                f"The SmsSdkAppId {req.app_id} does not exist.",
+            )
+        if owner is not account:
+            raise Refusal(
+                "UnauthorizedOperation.SmsSdkAppIdVerifyFail",
+                f"The SmsSdkAppId {req.app_id} does not belong to this SecretId's account.",
+            )
+        parsed = [parse_phone_number(raw) for raw in req.numbers]
+        valid = [p for p in parsed if p is not None]
+        if not valid:
+            raise Refusal(
+                INCORRECT_NUMBER,
+                "No number in PhoneNumberSet is a valid E.164 number such as +8613711112222.",
+            )
+        if len({p.mainland for p in valid}) > 1:
+            raise Refusal(
+                "UnsupportedOperation.ContainDomesticAndInternationalPhoneNumber",
+                "PhoneNumberSet mixes Chinese mainland and international numbers; "
+                "send them in separate requests.",
+            )
+        mainland = valid[0].mainland
+        template = _template(account, req.template_id, mainland)
+        sign_name = _sign(account, req.sign_name) if mainland else (req.sign_name or None)
+        _check_params(template, req.params)
+        text = template.render(req.params)
+
+        items: list[dict[str, Any]] = []
+        delivered: list[Message] = []
+        for raw, number in zip(req.numbers, parsed, strict=True):
+            if number is None:
+                items.append(_failed_item(INCORRECT_NUMBER, raw, None, req.session_context))
+                continue
+            content = f"{sign_name}\n{text}"
+            code = self.limiter.admit(req.app_id, number.e164, content, now) if self.limiter else None
+            if code is not None:
+                items.append(_failed_item(code, raw, number, req.session_context))
+                continue
+            message = Message(
+                request_id=request_id,
+                serial_no=f"2021:{uuid.uuid4().int % 10**20:020d}",
+                phone_number=number.e164,
+                iso_code=number.iso_code,
+                international=not mainland,
+                sdk_app_id=req.app_id,
+                sign=sign_name,
+                template_id=template.id,
+                params=tuple(req.params),
+                text=text,
+                session_context=req.session_context,
+                fee=1,
+                timestamp=now,
+            )
+            delivered.append(message)
+            items.append(
+                {
+                    "SerialNo": message.serial_no,
+                    "PhoneNumber": message.phone_number,
+                    "Fee": message.fee,
+                    "SessionContext": message.session_context,
+                    "Code": "Ok",
+                    "Message": "send success",
+                    "IsoCode": message.iso_code,
+                }
+            )
+        body = {"Response": {"SendStatusSet": items, "RequestId": request_id}}
+        return Answer(body, tuple(delivered))
+
+
+def _failed_item(
+    code: str, raw: str, number: PhoneNumber | None, session_context: str
+) -> dict[str, Any]:
+    return {
+        "SerialNo": "",
+        "PhoneNumber": number.e164 if number else raw,
+        "Fee": 0,
+        "SessionContext": session_context,
+        "Code": code,
+        "Message": _PER_NUMBER_MESSAGES[code],
+        "IsoCode": number.iso_code if number else "DEF",
+    }
+
+
+def _timestamp(headers: Mapping[str, str]) -> int:
+    value = headers.get("x-tc-timestamp")
+    if not value:
+        raise Refusal("MissingParameter", "The X-TC-Timestamp header is missing.")
+    if not value.isdigit():
+        raise Refusal(
+            "InvalidParameterValue", f"X-TC-Timestamp must be unix seconds, not '{value}'."
+        )
+    return int(value)
+
+
+def _check_call(headers: Mapping[str, str]) -> None:
+    action = headers.get("x-tc-action")
+    if not action:
+        raise Refusal("MissingParameter", "The X-TC-Action header is missing.")
+    if action != ACTION:
+        raise Refusal("InvalidAction", f"The action '{action}' does not exist (only SendSms).")
+    version = headers.get("x-tc-version")
+    if not version:
+        raise Refusal("MissingParameter", "The X-TC-Version header is missing.")
+    if version != API_VERSION:
+        raise Refusal(
+            "NoSuchVersion", f"The version '{version}' of SendSms does not exist ({API_VERSION})."
+        )
+    region = headers.get("x-tc-region")
+    if not region:
+        raise Refusal(
+            "MissingParameter",
+            f"The X-TC-Region header is missing; version {API_VERSION} requires a region "
+            "such as ap-guangzhou.",
+        )
+    if region not in REGIONS:
+        raise Refusal(
+            "UnsupportedRegion",
+            f"SMS is not offered in the region '{region}' ({', '.join(sorted(REGIONS))}).",
+        )
+
+
+def _parse_body(headers: Mapping[str, str], body: bytes) -> _Request:
+    media_type = headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type != "application/json":
+        raise Refusal(
+            "InvalidParameter", "Content-Type must be application/json for a JSON body."
+        )
+    try:
+        data = json.loads(body)
+    except ValueError:
+        raise Refusal("FailedOperation.JsonParseFail", "The body is not valid JSON.") from None
+    if not isinstance(data, dict):
+        raise Refusal("FailedOperation.JsonParseFail", "The body must be a JSON object.")
+    numbers = _strings(data, "PhoneNumberSet")
+    if numbers is None:
+        raise _missing("PhoneNumberSet")
+    app_id = _string(data, "SmsSdkAppId")
+    if not app_id:
+        raise _missing("SmsSdkAppId")
+    template_id = _string(data, "TemplateId")
+    if not template_id:
+        raise _missing("TemplateId")
+    if not numbers:
+        raise Refusal("MissingParameter.EmptyPhoneNumberSet", "PhoneNumberSet is empty.")
+    if len(numbers) > MAX_NUMBERS:
+        raise Refusal(
+            "LimitExceeded.PhoneNumberCountLimit",
+            f"PhoneNumberSet has {len(numbers)} numbers; at most {MAX_NUMBERS} per request.",
+        )
+    session_context = _string(data, "SessionContext") or ""
+    if len(session_context.encode("utf-8")) >= MAX_SESSION_CONTEXT:
+        raise Refusal(
+            "InvalidParameterValue",
+            f"SessionContext must be shorter than {MAX_SESSION_CONTEXT} bytes.",
+        )
+    return _Request(
+        numbers=numbers,
+        app_id=app_id,
+        template_id=template_id,
+        sign_name=_string(data, "SignName") or "",
+        params=_strings(data, "TemplateParamSet") or [],
+        session_context=session_context,
+    )
+
+
+def _template(account: Account, template_id: str, mainland: bool) -> Template:
+    template = account.template(template_id)
+    if template is None or not template.approved:
+        state = "does not exist" if template is None else "is not approved"
+        raise Refusal(
+            "FailedOperation.TemplateIncorrectOrUnapproved",
+            f"The template {template_id} {state}.",
+        )
+    if mainland and template.international:
+        raise Refusal(
+            "UnsupportedOperation.GlobalTemplateToChineseMainlandPhone",
+            f"The template {template_id} is an international template; Chinese mainland "
+            "numbers need a mainland template.",
+        )
+    if not mainland and not template.international:
+        raise Refusal(
+            "UnsupportedOperation.ChineseMainlandTemplateToGlobalPhone",
+            f"The template {template_id} is a Chinese mainland template; international "
+            "numbers need an international template.",
+        )
+    return template
+
+
+def _sign(account: Account, name: str) -> str:
+    found = account.sign(name) if name else None
+    if found is not None and found.approved:
+        return found.name
+    if not name:
+        why = "SignName is missing: Chinese mainland messages need an approved sign."
+    elif found is None:
+        why = f"The sign '{name}' does not exist."
+    else:
+        why = f"The sign '{name}' is not approved."
+    raise Refusal("FailedOperation.SignatureIncorrectOrUnapproved", why)
+
+
+def _check_params(template: Template, params: list[str]) -> None:
+    if len(params) != template.param_count:
+        raise Refusal(
+            "FailedOperation.TemplateParamSetNotMatchApprovedTemplate",
+            f"The template {template.id} has {template.param_count} variable(s) but "
+            f"TemplateParamSet has {len(params)} value(s).",
+        )
+    if template.kind == "verification":
+        for value in params:
+            if not _VERIFICATION_PARAM.fullmatch(value):
+                raise Refusal(
+                    "InvalidParameterValue.TemplateParameterFormatError",
+                    f"The template {template.id} is a verification-code template: each "
+                    "parameter must be 0 to 6 digits.",
+                )
+
+
+def _missing(name: str) -> Refusal:
+    return Refusal("MissingParameter", f"The parameter {name} is missing.")
+
+
+def _string(data: Mapping[str, object], name: str) -> str | None:
+    value = data.get(name)
+    if value is None or isinstance(value, str):
+        return value
+    raise Refusal("InvalidParameter", f"The parameter {name} must be a string.")
+
+
+def _strings(data: Mapping[str, object], name: str) -> list[str] | None:
+    value = data.get(name)
+    if value is None:
+        return None
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return [str(v) for v in value]
+    raise Refusal("InvalidParameter", f"The parameter {name} must be an array of strings.")

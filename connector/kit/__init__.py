@@ -1,0 +1,35 @@
+"""The connector kit: what every connector and every host share.
+
+The Python counterpart of Logto's connector kit: hook specs (pluggy project
+``logto_connector``), template types, metadata and payload shapes, :class:`ConnectorError`
+with Logto's :class:`ErrorCode` strings, and the :class:`ConnectorHost` that loads connectors.
+"""
+
+from ._errors import ConnectorError, ErrorCode, UnknownConnectorError
+from ._hookspecs import PROJECT_NAME, hookimpl, hookspec
+from ._host import ENTRY_POINT_GROUP, ConnectorHost
+from ._types import (
+    ConnectorMetadata,
+    FormItem,
+    SendPayload,
+    SendResult,
+    TemplateType,
+)
+from ._validation import Problem
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "PROJECT_NAME",
+    "ConnectorError",
+    "ConnectorHost",
+    "ConnectorMetadata",
+    "ErrorCode",
+    "FormItem",
+    "Problem",
+    "SendPayload",
+    "SendResult",
+    "TemplateType",
+    "UnknownConnectorError",
+    "hookimpl",
+    "hookspec",
+]

@@ -1,0 +1,93 @@
+"""A small thread-safe LRU keyed by a config's fingerprint.
+
+Hosts and connectors both remember work per config (a validated config, a client with its
+HTTP session).  Keys are digests of the config's exact JSON, never the config itself, so no
+cache keeps a copy of a secret.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Generic, TypeVar
+
+V = TypeVar("V")
+
+
+def config_fingerprint(config: object) -> bytes | None:
+    """A digest of a config's exact JSON, or ``None`` when it is not plain JSON data.
+
+    Two configs have one fingerprint exactly when they serialise alike (``1`` and ``true``
+    differ, key order does not matter).
+    """
+    try:
+        text = json.dumps(config, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError, RecursionError):
+        return None
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
+
+
+class FingerprintCache(Generic[V]):
+    """An LRU of at most ``size`` entries; ``on_evict`` is called for each dropped value."""
+
+    def __init__(self, size: int, on_evict: Callable[[V], None] | None = None) -> None:
+        self._size = size
+        self._on_evict = on_evict
+        self._items: OrderedDict[bytes, V] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: bytes) -> V | None:
+        """The value for ``key`` (marking it recently used), or ``None``."""
+        with self._lock:
+            value = self._items.get(key)
+            if value is not None:
+                self._items.move_to_end(key)
+            return value
+
+    def get_or_create(self, key: bytes, create: Callable[[], V]) -> V:
+        """The value for ``key``, made with ``create()`` the first time (once, under the lock)."""
+        with self._lock:
+            value = self._items.get(key)
+            if value is None:
+                value = self._items[key] = create()
+                evicted = self._trim()
+            else:
+                self._items.move_to_end(key)
+                evicted = []
+        for old in evicted:
+            assert self._on_evict is not None
+            self._on_evict(old)
+        return value
+
+    def put(self, key: bytes, value: V) -> None:
+        """Remember ``value`` under ``key``."""
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            evicted = self._trim()
+        for old in evicted:
+            assert self._on_evict is not None
+            self._on_evict(old)
+
+    def clear(self) -> None:
+        """Drop every entry (calling ``on_evict`` for each)."""
+        with self._lock:
+            values = list(self._items.values())
+            self._items.clear()
+        if self._on_evict is not None:
+            for value in values:
+                self._on_evict(value)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def _trim(self) -> list[V]:
+        evicted: list[V] = []
+        while len(self._items) > self._size:
+            _, old = self._items.popitem(last=False)
+            if self._on_evict is not None:
+                evicted.append(old)
+        return evicted

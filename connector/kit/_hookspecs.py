@@ -1,0 +1,90 @@
+"""The hooks a connector implements.  These docstrings are the connector author's guide.
+
+A connector is any object (a module, a class instance) whose methods are marked with
+:data:`hookimpl` and named after the hooks below.  Publish it through the entry-point group
+``logto.connectors``::
+
+    [project.entry-points."logto.connectors"]
+    my-sms = "my_package.plugin:connector"
+
+Each connector is loaded into a plugin manager of its own, so a host calls exactly the
+connector it names; a connector never sees another's calls.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeVar
+
+import pluggy
+
+from ._types import ConnectorMetadata, SendResult
+
+PROJECT_NAME = "logto_connector"
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+hookspec = pluggy.HookspecMarker(PROJECT_NAME)
+#: Mark a connector's implementation of a hook: ``@hookimpl def send_message(...)``.
+hookimpl: Callable[[_F], _F] = pluggy.HookimplMarker(PROJECT_NAME)
+
+
+@hookspec(firstresult=True)
+def connector_metadata() -> ConnectorMetadata:  # type: ignore[empty-body]
+    """Return the connector's metadata in Logto's ``ConnectorMetadata`` shape.
+
+    Required keys: ``id`` (unique among loaded connectors), ``target``, ``platform`` (``None``
+    for SMS), ``name`` and ``description`` (objects keyed by language tag, ``en`` required),
+    ``logo``, ``logoDark`` and ``readme`` (paths relative to the connector, served through
+    :func:`connector_resource`, or ``data:``/``https:`` URIs), and ``formItems`` (the config
+    form a console renders).  The host checks it against ``connector-metadata.schema.json``
+    when it loads the connector and refuses the connector with a clear error if it does not fit.
+    """
+
+
+@hookspec(firstresult=True)
+def connector_config_schema() -> dict[str, Any]:  # type: ignore[empty-body]
+    """Return the JSON Schema (draft 2020-12) that the connector's config must satisfy.
+
+    The host checks it against the draft 2020-12 meta-schema at load, compiles it once, and
+    validates every config before the connector sees it.  Mark secrets ``writeOnly: true``:
+    the host never echoes their values.  ``title``, ``description`` and ``examples`` on each
+    property make the messages an admin reads precise.
+    """
+
+
+@hookspec(firstresult=True)
+def connector_resource(path: str) -> bytes | None:
+    """Return the bytes of a file the metadata names by relative path (logo, readme).
+
+    ``path`` is exactly the string from the metadata, e.g. ``"./logo.svg"``.  Return ``None``
+    for a path the connector does not have.  A host uses it to inline the logo as a ``data:``
+    URI and the readme as text, the way Logto's console shows them.
+    """
+
+
+@hookspec(firstresult=True)
+def validate_config(config: Mapping[str, Any]) -> Iterable[tuple[str, str]] | None:
+    """Optional: check what a JSON Schema cannot say, on a config that already fits the schema.
+
+    Return ``(path, message)`` pairs, one per problem (an empty iterable or ``None`` when the
+    config is fine); ``path`` is a dotted path such as ``"templates[3].usageType"``.  The host
+    merges them into one ``ConnectorError(invalid_config)``.  Never put a secret's value in a
+    message.
+    """
+
+
+@hookspec(firstresult=True)
+def send_message(  # type: ignore[empty-body]
+    to: str, type: str, payload: Mapping[str, Any], config: Mapping[str, Any]
+) -> SendResult:
+    """Send one message and return what the provider answered.
+
+    ``to`` is the recipient as the host got it (Logto sends digits with the country code and
+    no ``+``); ``type`` is a :class:`TemplateType` value; ``payload`` holds ``code`` and may
+    hold ``locale``, ``uiLocales`` or ``link``; ``config`` has already been validated by the
+    host against :func:`connector_config_schema` and :func:`validate_config`.
+
+    Raise :class:`ConnectorError` for every failure, with the Logto error code that fits, a
+    sentence an admin can act on, and the provider's code and request id in ``data``.  Must
+    be safe to call from many threads at once.
+    """

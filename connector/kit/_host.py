@@ -1,0 +1,333 @@
+"""The host: finds connectors, checks them once, validates configs, dispatches sends."""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import mimetypes
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from importlib import metadata as importlib_metadata
+from typing import Any
+
+import pluggy
+
+from . import _hookspecs
+from ._cache import FingerprintCache, config_fingerprint
+from ._errors import ConnectorError, ErrorCode, UnknownConnectorError
+from ._resources import load_schema
+from ._types import ConnectorMetadata, SendResult
+from ._validation import Problem, SchemaChecker
+
+ENTRY_POINT_GROUP = "logto.connectors"
+_VALID_CACHE_SIZE = 256
+log = logging.getLogger("connector.kit")
+
+
+@dataclass
+class _Loaded:
+    """One connector as the host keeps it: its own plugin manager and its compiled checks."""
+
+    connector_id: str
+    source: str
+    pm: pluggy.PluginManager
+    meta: ConnectorMetadata
+    config_schema: dict[str, Any]
+    _checker: SchemaChecker | None = None
+    valid: FingerprintCache[bool] = field(
+        default_factory=lambda: FingerprintCache[bool](_VALID_CACHE_SIZE)
+    )
+
+    @property
+    def checker(self) -> SchemaChecker:
+        # Compiled on first use so that listing connectors never pays for it.
+        if self._checker is None:
+            self._checker = SchemaChecker(self.config_schema, root_name="(config)")
+        return self._checker
+
+
+class ConnectorHost:
+    """Loads connectors and is the one way to talk to them.
+
+    ``ConnectorHost()`` loads every plugin of the ``logto.connectors`` entry-point group;
+    ``ConnectorHost(plugins=[...])`` loads exactly the objects given.  Every connector is
+    checked at load (metadata against the metadata schema, config schema against the draft
+    2020-12 meta-schema, ids unique); a connector that fails is refused with a
+    :class:`ConnectorError` naming it.  A host is safe to share between threads.
+    """
+
+    def __init__(
+        self,
+        plugins: Iterable[object] | None = None,
+        *,
+        entry_point_group: str = ENTRY_POINT_GROUP,
+    ) -> None:
+        self._by_id: dict[str, _Loaded] = {}
+        self._aliases: dict[str, str] = {}
+        if plugins is None:
+            sources = _entry_point_plugins(entry_point_group)
+        else:
+            sources = [(_describe(plugin), plugin) for plugin in plugins]
+        for source, plugin in sources:
+            self._add(source, plugin)
+
+    # -- loading -------------------------------------------------------------------------
+
+    def add(self, plugin: object, source: str | None = None) -> str:
+        """Load one more connector object (checked like any other); return its id."""
+        return self._add(source or _describe(plugin), plugin)
+
+    def _add(self, source: str, plugin: object) -> str:
+        pm = pluggy.PluginManager(_hookspecs.PROJECT_NAME)
+        pm.add_hookspecs(_hookspecs)
+        try:
+            pm.register(plugin, name=source)
+        except (ValueError, pluggy.PluginValidationError) as exc:
+            raise ConnectorError(
+                ErrorCode.INVALID_METADATA, f"connector {source} does not fit the hooks: {exc}"
+            ) from None
+        meta = pm.hook.connector_metadata()
+        if not isinstance(meta, dict):
+            raise ConnectorError(
+                ErrorCode.INVALID_METADATA,
+                f"connector {source}: connector_metadata() must return an object",
+            )
+        _check_metadata(source, meta)
+        connector_id = meta["id"]
+        if connector_id in self._by_id:
+            other = self._by_id[connector_id].source
+            raise ConnectorError(
+                ErrorCode.INVALID_METADATA,
+                f"two connectors have the id {connector_id!r}: {other} and {source}; "
+                "uninstall one of them",
+                {"connectorId": connector_id, "sources": [other, source]},
+            )
+        schema = pm.hook.connector_config_schema()
+        _check_config_schema(source, schema)
+        self._by_id[connector_id] = _Loaded(connector_id, source, pm, meta, schema)  # type: ignore[arg-type]
+        self._aliases.setdefault(meta["target"], connector_id)
+        return connector_id
+
+    def _get(self, connector_id: str) -> _Loaded:
+        loaded = self._by_id.get(connector_id) or self._by_id.get(
+            self._aliases.get(connector_id, "")
+        )
+        if loaded is None:
+            raise UnknownConnectorError(connector_id, self.ids())
+        return loaded
+
+    # -- what a console shows -------------------------------------------------------------
+
+    def ids(self) -> list[str]:
+        """The ids of every loaded connector, sorted."""
+        return sorted(self._by_id)
+
+    def source(self, connector_id: str) -> str:
+        """Where a connector came from (its entry point, or the object given)."""
+        return self._get(connector_id).source
+
+    def metadata(self, connector_id: str, *, resolve: bool = False) -> ConnectorMetadata:
+        """A copy of a connector's metadata (by id or target).
+
+        With ``resolve=True`` the logo becomes a ``data:`` URI and the readme its text, as
+        a console needs them (what Logto's core does when it loads a connector).
+        """
+        loaded = self._get(connector_id)
+        meta: dict[str, Any] = json.loads(json.dumps(loaded.meta))
+        if resolve:
+            for key in ("logo", "logoDark"):
+                if isinstance(meta.get(key), str):
+                    meta[key] = _resolve_logo(loaded.pm, meta[key])
+            readme = _read_resource(loaded.pm, meta["readme"])
+            if readme is not None:
+                meta["readme"] = readme.decode("utf-8", errors="replace")
+        return meta  # type: ignore[return-value]
+
+    def config_schema(self, connector_id: str) -> dict[str, Any]:
+        """A copy of the JSON Schema a connector's config must satisfy."""
+        schema: dict[str, Any] = json.loads(json.dumps(self._get(connector_id).config_schema))
+        return schema
+
+    # -- validation and sending ------------------------------------------------------------
+
+    def config_problems(self, connector_id: str, config: object) -> list[Problem]:
+        """Every problem with a config (empty when it is valid); nothing is raised."""
+        loaded = self._get(connector_id)
+        key = config_fingerprint(config)
+        if key is not None and loaded.valid.get(key):
+            return []
+        checker = loaded.checker
+        if not checker.is_valid(config):
+            return checker.problems(config)
+        assert isinstance(config, Mapping)
+        extra = loaded.pm.hook.validate_config(config=config) or ()
+        problems = [Problem(path, message) for path, message in extra]
+        if not problems and key is not None:
+            loaded.valid.put(key, True)
+        return problems
+
+    def validate_config(self, connector_id: str, config: object) -> Mapping[str, Any]:
+        """Return the config when it is valid; else raise ``ConnectorError(invalid_config)``
+        listing every problem with its path.  Secrets are never quoted."""
+        problems = self.config_problems(connector_id, config)
+        if problems:
+            raise _problems_error(ErrorCode.INVALID_CONFIG, "config", problems)
+        assert isinstance(config, Mapping)
+        return config
+
+    def validate_request(self, to: object, type: object, payload: object) -> None:
+        """Check a send request (``to``, ``type``, ``payload``) against the send-request schema."""
+        request = {"to": to, "type": type, "payload": payload}
+        checker = _request_checker()
+        if not checker.is_valid(request):
+            raise _problems_error(
+                ErrorCode.INVALID_REQUEST_PARAMETERS, "send request", checker.problems(request)
+            )
+
+    def send_message(
+        self,
+        connector_id: str,
+        config: object,
+        *,
+        to: str,
+        type: str,
+        payload: Mapping[str, Any],
+    ) -> SendResult:
+        """Validate the config and the request, then send through exactly that connector."""
+        loaded = self._get(connector_id)
+        valid_config = self.validate_config(loaded.connector_id, config)
+        self.validate_request(to, str(type), payload)
+        try:
+            result = loaded.pm.hook.send_message(
+                to=to, type=str(type), payload=payload, config=valid_config
+            )
+        except ConnectorError:
+            raise
+        except Exception as exc:
+            # A connector bug: keep the traceback in the log, give the caller a clean error.
+            log.warning("connector %s raised %s", loaded.connector_id, type_name(exc),
+                        exc_info=True)
+            raise ConnectorError(
+                ErrorCode.GENERAL,
+                f"connector {loaded.connector_id} failed unexpectedly ({type_name(exc)})",
+            ) from None
+        if result is None:
+            raise ConnectorError(
+                ErrorCode.NOT_IMPLEMENTED, f"connector {loaded.connector_id} cannot send messages"
+            )
+        if not isinstance(result, SendResult):
+            raise ConnectorError(
+                ErrorCode.INVALID_RESPONSE,
+                f"connector {loaded.connector_id} returned {type_name(result)}, not a SendResult",
+            )
+        return result
+
+
+def type_name(value: object) -> str:
+    """The class name of a value, for messages that must not quote the value itself."""
+    return type(value).__name__
+
+
+# -- helpers ------------------------------------------------------------------------------
+
+
+def _entry_point_plugins(group: str) -> list[tuple[str, object]]:
+    found: list[tuple[str, object]] = []
+    for ep in sorted(importlib_metadata.entry_points(group=group), key=lambda e: e.name):
+        source = f"entry point {ep.name!r} ({ep.value})"
+        try:
+            found.append((source, ep.load()))
+        except Exception as exc:
+            raise ConnectorError(
+                ErrorCode.INVALID_METADATA,
+                f"cannot load {source}: {type_name(exc)}: {exc}",
+            ) from None
+    return found
+
+
+def _describe(plugin: object) -> str:
+    name = getattr(plugin, "__name__", None) or type_name(plugin)
+    return f"plugin {name}"
+
+
+_metadata_checker: SchemaChecker | None = None
+_request_checker_cache: SchemaChecker | None = None
+
+
+def _check_metadata(source: str, meta: dict[str, Any]) -> None:
+    global _metadata_checker
+    if _metadata_checker is None:
+        _metadata_checker = SchemaChecker(
+            load_schema("connector-metadata.schema.json"), root_name="(metadata)"
+        )
+    problems = [] if _metadata_checker.is_valid(meta) else _metadata_checker.problems(meta)
+    keys = [item.get("key") for item in meta.get("formItems", []) if isinstance(item, dict)]
+    problems += [
+        Problem("formItems", f"key {key!r} appears more than once")
+        for key in sorted({k for k in keys if keys.count(k) > 1}, key=str)
+    ]
+    if problems:
+        raise _problems_error(ErrorCode.INVALID_METADATA, f"metadata of {source}", problems)
+
+
+def _check_config_schema(source: str, schema: object) -> None:
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import SchemaError
+
+    if not isinstance(schema, dict):
+        raise ConnectorError(
+            ErrorCode.INVALID_METADATA,
+            f"connector {source}: connector_config_schema() must return an object",
+        )
+    try:
+        Draft202012Validator.check_schema(schema)
+    except SchemaError as exc:
+        where = format_schema_path(exc.absolute_path)
+        raise ConnectorError(
+            ErrorCode.INVALID_METADATA,
+            f"connector {source}: its config schema is not valid JSON Schema 2020-12 "
+            f"at {where}: {exc.message}",
+        ) from None
+
+
+def format_schema_path(parts: Iterable[object]) -> str:
+    """A schema location as ``/properties/x`` (a JSON pointer)."""
+    return "/" + "/".join(str(p) for p in parts)
+
+
+def _request_checker() -> SchemaChecker:
+    global _request_checker_cache
+    if _request_checker_cache is None:
+        _request_checker_cache = SchemaChecker(
+            load_schema("send-request.schema.json"), root_name="(request)"
+        )
+    return _request_checker_cache
+
+
+def _problems_error(code: ErrorCode, what: str, problems: list[Problem]) -> ConnectorError:
+    count = len(problems)
+    summary = "; ".join(str(p) for p in problems)
+    noun = "problem" if count == 1 else "problems"
+    return ConnectorError(
+        code,
+        f"{what} is invalid ({count} {noun}): {summary}",
+        {"problems": [p.to_dict() for p in problems]},
+    )
+
+
+def _read_resource(pm: pluggy.PluginManager, path: str) -> bytes | None:
+    if path.startswith(("data:", "https:", "http:")):
+        return None
+    data = pm.hook.connector_resource(path=path)
+    return data if isinstance(data, bytes) else None
+
+
+def _resolve_logo(pm: pluggy.PluginManager, path: str) -> str:
+    data = _read_resource(pm, path)
+    if data is None:
+        return path
+    mime = mimetypes.guess_type(path)[0] or "application/octet-stream"
+    if path.endswith(".svg"):
+        mime = "image/svg+xml"
+    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"

@@ -1,0 +1,211 @@
+"""The SendSms client: one HTTP session per config, signed requests, deadlines, safe retries.
+
+Retry policy (the reason this module exists): a message is sent again only when it certainly
+was not sent — the connection was never made, or Tencent answered ``RequestLimitExceeded``.
+After a read timeout, a dropped response, an HTTP error status or an internal error Tencent
+may have texted the user already, and a second attempt would text a second code; those fail
+at once with ``delivery: unknown``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+import urllib3
+
+from .. import __version__
+from ..kit import ConnectorError, ErrorCode
+from . import errors, signing
+from .settings import Settings
+
+ACTION = "SendSms"
+VERSION = "2021-01-11"
+SERVICE = "sms"
+MAX_ATTEMPTS = 3
+BACKOFF_BASE = 0.1
+_CONTENT_TYPE = "application/json"
+log = logging.getLogger("connector.tencent_sms")
+
+
+@dataclass(frozen=True)
+class Answer:
+    """Tencent's parsed ``Response`` object and how many attempts it took."""
+
+    response: Mapping[str, Any]
+    request_id: str | None
+    attempts: int
+
+
+class SendSmsClient:
+    """Sends SendSms requests for one config.  Thread-safe; keeps connections alive."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        session = requests.Session()
+        adapter = requests.adapters.HTTPAdapter(pool_connections=1, pool_maxsize=32, max_retries=0)
+        session.mount("https://", adapter)
+        session.mount("http://", adapter)
+        # Read proxy settings from the environment once, here, rather than on every request
+        # (requests would also re-read ~/.netrc each time).
+        session.proxies.update(requests.utils.get_environ_proxies(settings.endpoint))
+        session.trust_env = False
+        session.verify = settings.ca_bundle or True
+        self._session = session
+        self._url = settings.endpoint + "/"
+        self._fixed_headers = {
+            "Content-Type": _CONTENT_TYPE,
+            "Host": settings.host,
+            "X-TC-Action": ACTION,
+            "X-TC-Version": VERSION,
+            "X-TC-Region": settings.region,
+            "X-TC-Language": "en-US",
+            "User-Agent": f"logto-connector-tencent-sms/{__version__}",
+        }
+
+    def __repr__(self) -> str:
+        return f"SendSmsClient(endpoint={self.settings.endpoint!r}, region={self.settings.region!r})"
+
+    def close(self) -> None:
+        """Close the pooled connections."""
+        self._session.close()
+
+    def signed_headers(self, body: bytes, timestamp: int) -> dict[str, str]:
+        """The headers of one attempt, signed for ``body`` at ``timestamp``."""
+        headers = dict(self._fixed_headers)
+        headers["X-TC-Timestamp"] = str(timestamp)
+        headers["Authorization"] = signing.sign(
+            secret_id=self.settings.secret_id,
+            secret_key=self.settings.secret_key,
+            service=SERVICE,
+            timestamp=timestamp,
+            headers=headers,
+            body=body,
+        ).authorization
+        return headers
+
+    def send(self, params: Mapping[str, Any]) -> Answer:
+        """POST one SendSms request; return Tencent's ``Response`` or raise ConnectorError."""
+        settings = self.settings
+        started = time.monotonic()
+        deadline = started + settings.send_timeout
+        # Serialised once: the signature covers these exact bytes on every attempt.
+        body = json.dumps(params, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        attempt = 0
+        while True:
+            attempt += 1
+            remaining = deadline - time.monotonic()
+            timeout = (min(settings.connect_timeout, remaining), min(settings.read_timeout, remaining))
+            try:
+                reply = self._session.post(
+                    self._url,
+                    data=body,
+                    headers=self.signed_headers(body, int(time.time())),
+                    timeout=timeout,
+                    allow_redirects=False,
+                )
+                raw = reply.content
+            except requests.RequestException as exc:
+                failure = _transport_failure(exc, settings, attempt)
+                if failure.data.get("delivery") == "not_sent" and _may_retry(attempt, deadline):
+                    log.debug("attempt %d could not connect (%s); retrying", attempt,
+                              type(exc).__name__)
+                    continue
+                raise failure from None
+            response = _parse(reply.status_code, reply.headers.get("Content-Type"), raw, attempt)
+            error = response.get("Error")
+            request_id = _text(response.get("RequestId"))
+            if isinstance(error, Mapping):
+                code = _text(error.get("Code")) or "(no code)"
+                if errors.is_retryable(code) and _may_retry(attempt, deadline):
+                    log.debug("attempt %d throttled (%s); retrying", attempt, code)
+                    continue
+                raise errors.tencent_error(
+                    code, _text(error.get("Message")) or "", request_id, attempts=attempt
+                )
+            return Answer(response, request_id, attempt)
+
+
+def _may_retry(attempt: int, deadline: float) -> bool:
+    """Back off (with full jitter) if another attempt fits before the deadline."""
+    if attempt >= MAX_ATTEMPTS:
+        return False
+    pause = random.uniform(0, BACKOFF_BASE * 2 ** (attempt - 1))
+    if time.monotonic() + pause >= deadline:
+        return False
+    time.sleep(pause)
+    return True
+
+
+def _transport_failure(exc: requests.RequestException, settings: Settings, attempts: int) -> ConnectorError:
+    """The ConnectorError for a request that got no usable answer, with its delivery state."""
+    host = settings.host
+    data: dict[str, Any] = {"attempts": attempts, "endpoint": settings.endpoint}
+    if isinstance(exc, requests.exceptions.SSLError):
+        return ConnectorError(
+            ErrorCode.INVALID_CONFIG,
+            f"TLS verification of {host} failed, so nothing was sent; for a private endpoint, "
+            "set caBundle to the PEM file of its CA",
+            {**data, "delivery": "not_sent", "reason": "tls"},
+        )
+    if _never_connected(exc):
+        return ConnectorError(
+            ErrorCode.GENERAL,
+            f"could not reach Tencent at {host} after {attempts} attempt(s); not sent",
+            {**data, "delivery": "not_sent", "reason": "connect"},
+        )
+    reason = "timeout" if isinstance(exc, requests.exceptions.Timeout) else "connection"
+    what = "no answer in time" if reason == "timeout" else "the connection broke before an answer"
+    return ConnectorError(
+        ErrorCode.GENERAL,
+        f"{what} from {host}; delivery is unknown (the message may have been sent), "
+        "so it was not retried",
+        {**data, "delivery": "unknown", "reason": reason},
+    )
+
+
+def _never_connected(exc: requests.RequestException) -> bool:
+    """True when the request certainly never left this machine."""
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return True
+    if not isinstance(exc, requests.exceptions.ConnectionError):
+        return False
+    reason = exc.args[0] if exc.args else None
+    if isinstance(reason, urllib3.exceptions.MaxRetryError):
+        reason = reason.reason
+    return isinstance(reason, urllib3.exceptions.NewConnectionError)
+
+
+def _parse(status: int, content_type: str | None, raw: bytes, attempts: int) -> Mapping[str, Any]:
+    """Tencent's ``Response`` object, or ``invalid_response`` / unknown delivery."""
+    if status != 200:
+        raise ConnectorError(
+            ErrorCode.GENERAL,
+            f"Tencent answered HTTP {status}; delivery is unknown (the message may have been "
+            "sent), so it was not retried",
+            {"httpStatus": status, "delivery": "unknown", "attempts": attempts},
+        )
+    try:
+        document = json.loads(raw)
+    except (ValueError, RecursionError):
+        document = None
+    response = document.get("Response") if isinstance(document, dict) else None
+    if not isinstance(response, dict):
+        raise ConnectorError(
+            ErrorCode.INVALID_RESPONSE,
+            "Tencent's answer was not a SendSms response (no Response object); "
+            "delivery is unknown",
+            {"httpStatus": status, "contentType": content_type, "delivery": "unknown",
+             "attempts": attempts},
+        )
+    return response
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None

@@ -1,0 +1,104 @@
+"""Phone numbers: from what a host sends to the E.164 number Tencent needs, and its route.
+
+Accepted forms:
+
+* ``+<country code><number>`` (E.164), spaces, dashes, dots and parentheses tolerated;
+* ``00<country code><number>`` (the international prefix);
+* digits alone, read the way Logto's core sends them: country code first
+  (``8613800138000``, ``85291234567``, ``14155552671``);
+* a bare 11-digit mainland mobile (``13800138000``), read as ``+86`` when it cannot be read
+  as a valid number with a country code; Tencent reads such numbers the same way.
+
+``+86`` numbers go the mainland route; every other country or region (Hong Kong, Macao and
+Taiwan included) goes the international one.  A number that is not even a *possible* number
+is refused before any request is made.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from ..kit import ConnectorError, ErrorCode
+
+Route = Literal["mainland", "international"]
+
+_SEPARATORS = re.compile(r"[\s().\-]")
+_DIGITS = re.compile(r"[0-9]{1,17}")
+_MAINLAND_MOBILE = re.compile(r"1[3-9][0-9]{9}")
+
+
+@dataclass(frozen=True)
+class PhoneNumber:
+    """A number ready for Tencent: its E.164 form, country code and region, and its route."""
+
+    e164: str
+    country_code: int
+    region: str | None
+
+    @property
+    def route(self) -> Route:
+        """``mainland`` for +86, ``international`` for every other number."""
+        return "mainland" if self.country_code == 86 else "international"
+
+
+def normalize(raw: str) -> PhoneNumber:
+    """Read a recipient as a host gives it; raise ``invalid_request_parameters`` if it is
+    not a possible phone number.  Results are cached: hosts send to the same numbers again."""
+    if not isinstance(raw, str):
+        raise _refuse("a phone number must be a string of digits", raw)
+    return _normalize(raw)
+
+
+@functools.lru_cache(maxsize=4096)
+def _normalize(raw: str) -> PhoneNumber:
+    import phonenumbers
+
+    text = _SEPARATORS.sub("", raw)
+    if text.startswith("+"):
+        candidates = [text[1:]]
+    elif text.startswith("00"):
+        candidates = [text[2:]]
+    else:
+        candidates = [text]
+        if _MAINLAND_MOBILE.fullmatch(text):
+            candidates.append("86" + text)
+    if not all(_DIGITS.fullmatch(c) for c in candidates):
+        raise _refuse("use digits with the country code, e.g. +8613800138000", raw)
+
+    parsed = []
+    for digits in candidates:
+        try:
+            parsed.append(phonenumbers.parse("+" + digits, None))
+        except phonenumbers.NumberParseException:
+            continue
+    # Country-code-first is how Logto sends numbers, so it wins when it is a real number;
+    # the +86 reading of a bare 11-digit mobile is the fallback Tencent itself applies.
+    chosen = next((n for n in parsed if phonenumbers.is_valid_number(n)), None)
+    if chosen is None:
+        chosen = next((n for n in parsed if phonenumbers.is_possible_number(n)), None)
+    if chosen is None:
+        raise _refuse("it is not a possible phone number; include the country code", raw)
+    return PhoneNumber(
+        e164=phonenumbers.format_number(chosen, phonenumbers.PhoneNumberFormat.E164),
+        country_code=int(chosen.country_code),
+        region=phonenumbers.region_code_for_number(chosen),
+    )
+
+
+def mask(e164: str) -> str:
+    """A number for logs: ``+8613800138000`` → ``+86138****8000``."""
+    if len(e164) <= 8:
+        return e164[:2] + "*" * max(len(e164) - 2, 0)
+    return e164[: len(e164) - 8] + "****" + e164[-4:]
+
+
+def _refuse(reason: str, raw: object) -> ConnectorError:
+    shown = raw if isinstance(raw, str) and len(raw) <= 32 else type(raw).__name__
+    return ConnectorError(
+        ErrorCode.INVALID_REQUEST_PARAMETERS,
+        f"recipient {shown!r} is not a phone number Tencent can send to: {reason}",
+        {"field": "to"},
+    )

@@ -1,0 +1,169 @@
+"""The Tencent SMS connector: the hook implementations a host calls.
+
+``connector`` (a :class:`TencentSmsConnector`) is what the ``logto.connectors`` entry point
+publishes.  Importing this module stays cheap: the HTTP client and the phone-number library
+load on the first send.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from ..kit import ConnectorError, ErrorCode, SendResult, hookimpl
+from ..kit._cache import FingerprintCache, config_fingerprint
+from ..kit._resources import load_schema, read_bytes
+from . import settings as settings_mod
+from .phone import mask, normalize
+from .templates import choose_template, template_params
+
+if TYPE_CHECKING:
+    from .client import SendSmsClient
+
+CONNECTOR_ID = "tencent-short-message-service"
+METADATA_DIR = "tencent-sms"
+_CLIENT_CACHE_SIZE = 32
+log = logging.getLogger("connector.tencent_sms")
+
+
+class TencentSmsConnector:
+    """Logto's Tencent Short Message Service connector, as a pluggy plugin.
+
+    Keeps one HTTP client (and so one connection pool) per distinct config, so a host that
+    sends with the same stored config reuses warm connections.
+    """
+
+    def __init__(self) -> None:
+        self._clients: FingerprintCache[SendSmsClient] = FingerprintCache(
+            _CLIENT_CACHE_SIZE, on_evict=lambda client: client.close()
+        )
+
+    def __repr__(self) -> str:
+        return f"TencentSmsConnector(clients={len(self._clients)})"
+
+    def close(self) -> None:
+        """Close every pooled connection (a host shutting down may call this)."""
+        self._clients.clear()
+
+    @hookimpl
+    def connector_metadata(self) -> dict[str, Any]:
+        """The metadata of ``metadata/tencent-sms/metadata.json``."""
+        import json
+
+        meta: dict[str, Any] = json.loads(read_bytes("metadata", METADATA_DIR, "metadata.json"))
+        return meta
+
+    @hookimpl
+    def connector_config_schema(self) -> dict[str, Any]:
+        """The JSON Schema of ``schemas/tencent-sms.config.schema.json``."""
+        return load_schema("tencent-sms.config.schema.json")
+
+    @hookimpl
+    def connector_resource(self, path: str) -> bytes | None:
+        """The logo and the setup guide, by the relative paths the metadata names."""
+        name = path.removeprefix("./")
+        if name not in ("logo.svg", "README.md"):
+            return None
+        return read_bytes("metadata", METADATA_DIR, name)
+
+    @hookimpl
+    def validate_config(self, config: Mapping[str, Any]) -> Iterable[tuple[str, str]]:
+        """Repeated usage types, an unsafe endpoint, a missing CA file."""
+        return list(settings_mod.problems(config))
+
+    @hookimpl
+    def send_message(
+        self, to: str, type: str, payload: Mapping[str, Any], config: Mapping[str, Any]
+    ) -> SendResult:
+        """Send one verification code through Tencent SendSms."""
+        started = time.monotonic()
+        phone = normalize(to)
+        client = self._client_for(config)
+        route = client.settings.route(phone.route)
+        template = choose_template(route, type)
+        params: dict[str, Any] = {
+            "PhoneNumberSet": [phone.e164],
+            "SmsSdkAppId": route.sdk_app_id,
+            "TemplateId": template.template_id,
+            "TemplateParamSet": template_params(template, payload),
+        }
+        if route.sign_name:
+            params["SignName"] = route.sign_name
+        outcome = "error"
+        request_id: str | None = None
+        try:
+            answer = client.send(params)
+            request_id = answer.request_id
+            item = _status_for(answer.response, phone.e164, request_id, answer.attempts)
+            outcome = "delivered"
+            return SendResult(
+                connector_id=CONNECTOR_ID,
+                to=phone.e164,
+                route=phone.route,
+                request_id=request_id,
+                serial_no=_str(item.get("SerialNo")),
+                fee=item.get("Fee") if isinstance(item.get("Fee"), int) else None,
+                iso_code=_str(item.get("IsoCode")),
+                attempts=answer.attempts,
+                extra={"templateId": template.template_id, "usageType": template.usage_type},
+            )
+        except ConnectorError as exc:
+            request_id = exc.data.get("requestId", request_id)
+            outcome = f"error:{exc.data.get('tencentCode') or exc.code.value}"
+            exc.data.setdefault("route", phone.route)
+            raise
+        finally:
+            if log.isEnabledFor(logging.INFO):
+                log.info(
+                    "send connector=%s type=%s to=%s route=%s request_id=%s "
+                    "duration_ms=%.1f outcome=%s",
+                    CONNECTOR_ID, type, mask(phone.e164), phone.route, request_id,
+                    (time.monotonic() - started) * 1000, outcome,
+                )
+
+    def _client_for(self, config: Mapping[str, Any]) -> SendSmsClient:
+        from .client import SendSmsClient
+
+        def create() -> SendSmsClient:
+            return SendSmsClient(settings_mod.read_settings(config))
+
+        key = config_fingerprint(config)
+        if key is None:  # not plain JSON: cannot be shared, so not cached
+            return create()
+        return self._clients.get_or_create(key, create)
+
+
+def _status_for(
+    response: Mapping[str, Any], e164: str, request_id: str | None, attempts: int
+) -> Mapping[str, Any]:
+    """The SendStatusSet item for our number; a failure there is the send's failure."""
+    from .errors import tencent_error
+
+    items = response.get("SendStatusSet")
+    item = None
+    if isinstance(items, list):
+        item = next(
+            (i for i in items if isinstance(i, Mapping) and i.get("PhoneNumber") == e164), None
+        )
+    if item is None:
+        raise ConnectorError(
+            ErrorCode.INVALID_RESPONSE,
+            f"Tencent's answer has no SendStatusSet entry for {mask(e164)}; delivery is unknown",
+            {"requestId": request_id, "delivery": "unknown", "attempts": attempts},
+        )
+    code = _str(item.get("Code")) or "(no code)"
+    if code != "Ok":
+        raise tencent_error(
+            code, _str(item.get("Message")) or "", request_id, attempts=attempts
+        )
+    return item
+
+
+def _str(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+#: The object the ``logto.connectors`` entry point publishes.
+connector = TencentSmsConnector()
