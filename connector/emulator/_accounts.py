@@ -7,6 +7,7 @@ apps), and each SdkAppId belongs to exactly one account.
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -73,8 +74,8 @@ class Account:
 
 # The built-in demo account.  Every value is fake and public on purpose: it exists so that
 # the demo, the tests and a pasted config work without a real Tencent Cloud account.
-DEMO_SECRET_ID = "AKIDemulator0000000000000000000000demo"
-DEMO_SECRET_KEY = "emulator-demo-secret-key-0000000000"
+DEMO_SECRET_ID = "AKIDemulator0000000000000000000000demo"  # noqa: S105 - fake
+DEMO_SECRET_KEY = "emulator-demo-secret-key-0000000000"  # noqa: S105 - fake
 DEMO_SDK_APP_ID = "1400000000"
 DEMO_SIGN = "Emulator"
 DEMO_PENDING_SIGN = "Pending"
@@ -188,7 +189,7 @@ _SIGN_KEYS = {"name", "approved"}
 _TEMPLATE_KEYS = {"id", "text", "kind", "international", "approved"}
 
 
-def load_accounts(path: str | Path) -> tuple[Account, ...]:
+def load_accounts(path: str | os.PathLike[str]) -> tuple[Account, ...]:
     """Read an accounts file (JSON) and return its accounts.
 
     The file holds ``{"accounts": [...]}``; each account is ``{"secretId", "secretKey",

@@ -13,7 +13,14 @@ from typing import Any, Literal
 from ._sendsms import error_body
 
 FaultKind = Literal["delay", "status", "malformed", "wrong_shape", "drop", "error"]
-FAULT_KINDS: tuple[FaultKind, ...] = ("delay", "status", "malformed", "wrong_shape", "drop", "error")
+FAULT_KINDS: tuple[FaultKind, ...] = (
+    "delay",
+    "status",
+    "malformed",
+    "wrong_shape",
+    "drop",
+    "error",
+)
 
 # The parameters each kind takes; anything else is a mistake worth reporting.
 _PARAMS: Mapping[FaultKind, frozenset[str]] = {

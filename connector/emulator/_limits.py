@@ -48,13 +48,12 @@ class Limiter:
             while history and history[0][0] <= now - _DAY:
                 history.popleft()
             window = limits.same_content_seconds
-            if window is not None and any(
-                t > now - window and c == content for t, c in history
-            ):
+            if window is not None and any(t > now - window and c == content for t, c in history):
                 return THIRTY_SECOND_LIMIT
-            if limits.per_hour is not None:
-                if sum(1 for t, _ in history if t > now - _HOUR) >= limits.per_hour:
-                    return ONE_HOUR_LIMIT
+            if limits.per_hour is not None and (
+                sum(1 for t, _ in history if t > now - _HOUR) >= limits.per_hour
+            ):
+                return ONE_HOUR_LIMIT
             if limits.per_day is not None and len(history) >= limits.per_day:
                 return DAILY_LIMIT
             history.append((now, content))

@@ -44,7 +44,7 @@ def parse_phone_number(raw: str) -> PhoneNumber | None:
         return None
     region = phonenumbers.region_code_for_number(
         number
-    ) or phonenumbers.region_code_for_country_code(number.country_code)
+    ) or phonenumbers.region_code_for_country_code(number.country_code or 0)
     # Non-geographic numbers get "001" and unknown ones "ZZ"; Tencent reports both as DEF.
     iso_code = region if region and region.isalpha() and region != "ZZ" else "DEF"
     return PhoneNumber(

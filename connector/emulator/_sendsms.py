@@ -96,7 +96,9 @@ class SendSms:
     def _authenticate(self, headers: Mapping[str, str], body: bytes, now: float) -> Account:
         value = headers.get("authorization")
         if not value:
-            raise Refusal("AuthFailure.InvalidAuthorization", "The Authorization header is missing.")
+            raise Refusal(
+                "AuthFailure.InvalidAuthorization", "The Authorization header is missing."
+            )
         auth = parse_authorization(value)
         if auth is None:
             raise Refusal(
@@ -131,7 +133,7 @@ class SendSms:
                 "date of X-TC-Timestamp: sign with the UTC date, not a local one.",
             )
         signed = {name.lower() for name in auth.signed_headers}
-        if not _REQUIRED_SIGNED_HEADERS <= signed:
+        if not signed >= _REQUIRED_SIGNED_HEADERS:
             raise Refusal(
                 "AuthFailure.SignatureFailure", "SignedHeaders must include content-type and host."
             )
@@ -190,7 +192,9 @@ class SendSms:
                 items.append(_failed_item(INCORRECT_NUMBER, raw, None, req.session_context))
                 continue
             content = f"{sign_name}\n{text}"
-            code = self.limiter.admit(req.app_id, number.e164, content, now) if self.limiter else None
+            code = (
+                self.limiter.admit(req.app_id, number.e164, content, now) if self.limiter else None
+            )
             if code is not None:
                 items.append(_failed_item(code, raw, number, req.session_context))
                 continue
@@ -280,9 +284,7 @@ def _check_call(headers: Mapping[str, str]) -> None:
 def _parse_body(headers: Mapping[str, str], body: bytes) -> _Request:
     media_type = headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type != "application/json":
-        raise Refusal(
-            "InvalidParameter", "Content-Type must be application/json for a JSON body."
-        )
+        raise Refusal("InvalidParameter", "Content-Type must be application/json for a JSON body.")
     try:
         data = json.loads(body)
     except ValueError:

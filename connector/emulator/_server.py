@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import FrameType, TracebackType
+from types import EllipsisType, FrameType, TracebackType
 from typing import Any
 
 from ._accounts import (
@@ -84,7 +84,7 @@ class _Handler(BaseHTTPRequestHandler):
     def do_PUT(self) -> None:
         self._dispatch("PUT")
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base's name
+    def log_message(self, format: str, *args: Any) -> None:
         # http.server writes every access line to stderr; keep them for whoever asks.
         logger.debug("%s %s", self.address_string(), format % args)
 
@@ -216,7 +216,7 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             data = json.loads(body)
             if not isinstance(data, dict):
-                raise ValueError("the body must be a JSON object such as {\"kind\": \"drop\"}")
+                raise ValueError('the body must be a JSON object such as {"kind": "drop"}')
             params = dict(data)
             kind = params.pop("kind", None)
             count = params.pop("count", 1)
@@ -281,7 +281,7 @@ class _Server(ThreadingHTTPServer):
         try:
             if isinstance(conn, ssl.SSLSocket):
                 conn.do_handshake()
-            self.RequestHandlerClass(conn, client_address, self)
+            _Handler(conn, client_address, self)
         except (ssl.SSLError, OSError) as exc:
             logger.debug("connection from %s ended: %s", client_address, exc)
         finally:
@@ -315,10 +315,11 @@ def _shut(conn: socket.socket) -> None:
 class Emulator:
     """A local Tencent SMS API (SendSms 2021-01-11) on loopback, for demos and tests.
 
-    ``accounts`` are served beside the built-in demo account; ``limits=None`` switches the
-    per-number frequency limits off; ``tls=True`` serves HTTPS with a throwaway CA whose
-    bundle is ``ca_bundle`` (written to ``ca_path`` when given).  Use it as a context
-    manager, or call ``start()`` and ``stop()``.
+    ``accounts`` are served beside the built-in demo account.  ``limits`` are the
+    per-number frequency limits: ``...`` (the default) means ``DEFAULT_LIMITS``, Tencent's
+    classic ones, and ``None`` switches them off.  ``tls=True`` serves HTTPS with a
+    throwaway CA whose bundle is ``ca_bundle`` (written to ``ca_path`` when given).  Use it
+    as a context manager, or call ``start()`` and ``stop()``.
     """
 
     def __init__(
@@ -326,7 +327,7 @@ class Emulator:
         host: str = "127.0.0.1",
         port: int = 0,
         accounts: Iterable[Account] | None = None,
-        limits: FrequencyLimits | None = DEFAULT_LIMITS,
+        limits: FrequencyLimits | EllipsisType | None = ...,
         tls: bool = False,
         ca_path: str | os.PathLike[str] | None = None,
     ) -> None:
@@ -335,12 +336,12 @@ class Emulator:
         self._tls = tls
         self._ca_path = os.fspath(ca_path) if ca_path is not None else None
         self.directory = Directory((demo_account(), *(accounts or ())))
-        self.limits = limits
+        self.limits = DEFAULT_LIMITS if isinstance(limits, EllipsisType) else limits
         self._clock = Clock()
         self._outbox = Outbox()
         self._faults = FaultQueue()
         self._state = _State(
-            SendSms(self.directory, self._clock, Limiter(limits) if limits else None),
+            SendSms(self.directory, self._clock, Limiter(self.limits) if self.limits else None),
             self._outbox,
             self._faults,
             threading.Event(),
@@ -432,7 +433,8 @@ class Emulator:
 
     def _url(self, port: int) -> str:
         # A wildcard address is not something a client can connect to: name loopback instead.
-        host = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}.get(self.host, self.host)
+        wildcards = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}  # noqa: S104
+        host = wildcards.get(self.host, self.host)
         if ":" in host:
             host = f"[{host}]"
         return f"{'https' if self._tls else 'http'}://{host}:{port}"
@@ -518,7 +520,7 @@ def serve(
     tls: bool = False,
     ca_path: str | os.PathLike[str] | None = None,
     write_config: str | os.PathLike[str] | None = None,
-    limits: FrequencyLimits | None = DEFAULT_LIMITS,
+    limits: FrequencyLimits | EllipsisType | None = ...,
 ) -> int:
     """Run the emulator in the foreground until Ctrl-C; return the exit status.
 
@@ -576,4 +578,8 @@ def _stop_on_sigterm() -> Callable[[], None]:
         raise KeyboardInterrupt
 
     previous = signal.signal(signal.SIGTERM, interrupt)
-    return lambda: signal.signal(signal.SIGTERM, previous)
+
+    def restore() -> None:
+        signal.signal(signal.SIGTERM, previous)
+
+    return restore

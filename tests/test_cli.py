@@ -1,0 +1,156 @@
+"""The ``logto-connector`` command line, run as a user runs it (a real process)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from connector.emulator import DEMO_SECRET_KEY, Emulator
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.run(
+        [sys.executable, "-m", "connector.cli", *args],
+        input=stdin, capture_output=True, env=env, timeout=60, check=False,
+    )
+    return subprocess.CompletedProcess(
+        proc.args, proc.returncode,
+        proc.stdout.decode("utf-8", "replace"), proc.stderr.decode("utf-8", "replace"),
+    )
+
+
+def assert_clean_error(proc: subprocess.CompletedProcess[str], status: int) -> None:
+    assert proc.returncode == status, (proc.stdout, proc.stderr)
+    assert "Traceback" not in proc.stderr + proc.stdout
+    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+
+
+@pytest.fixture
+def config_file(tmp_path: Path, emulator: Emulator) -> Path:
+    return emulator.write_config(tmp_path / "config.json")
+
+
+def test_list_shows_the_installed_connector() -> None:
+    proc = run("list")
+    assert proc.returncode == 0
+    assert "tencent-short-message-service  Tencent Short Message Service" in proc.stdout
+
+
+def test_list_and_show_report_a_second_connector() -> None:
+    proc = run("--plugin", "tests.echo_connector:connector", "list", "--json")
+    assert proc.returncode == 0
+    ids = [row["id"] for row in json.loads(proc.stdout)]
+    assert ids == ["echo-sms", "tencent-short-message-service"]
+    proc = run("--plugin", "tests.echo_connector:connector", "show", "echo-sms")
+    assert proc.returncode == 0 and "Echo SMS (tests)" in proc.stdout
+
+
+def test_show_json_resolves_logo_and_readme() -> None:
+    meta = json.loads(run("show", "tencent-sms", "--json").stdout)
+    assert meta["logo"].startswith("data:image/svg+xml;base64,")
+    assert "{1}" in meta["readme"]
+
+
+def test_schema_prints_the_config_schema() -> None:
+    schema = json.loads(run("schema", "tencent-short-message-service").stdout)
+    assert schema["properties"]["accessKeySecret"]["writeOnly"] is True
+
+
+def test_unknown_connector_is_exit_2() -> None:
+    proc = run("schema", "nope")
+    assert_clean_error(proc, 2)
+    assert "no connector with id 'nope'" in proc.stderr
+
+
+@pytest.mark.parametrize("args", [["bogus"], ["send"], ["validate", "tencent-sms"],
+                                  ["list", "--nope"]])
+def test_bad_flags_are_exit_2(args: list[str]) -> None:
+    assert_clean_error(run(*args), 2)
+
+
+def test_unreadable_config_is_exit_2(tmp_path: Path) -> None:
+    proc = run("validate", "tencent-sms", str(tmp_path / "missing.json"))
+    assert_clean_error(proc, 2)
+    assert "cannot read config" in proc.stderr
+
+
+def test_validate_lists_every_problem(tmp_path: Path, logto_config: dict[str, Any]) -> None:
+    logto_config.update(signName="", region="ap-guangzhou ")
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps(logto_config))
+    proc = run("validate", "tencent-sms", str(path))
+    assert proc.returncode == 1
+    assert "signName: must not be empty" in proc.stdout
+    assert "region: has leading or trailing whitespace" in proc.stdout
+    assert proc.stderr.strip().endswith("config has 2 problems (listed above)")
+
+    doc = json.loads(run("validate", "tencent-sms", str(path), "--json").stdout)
+    assert doc["ok"] is False and doc["code"] == "invalid_config"
+    assert {p["path"] for p in doc["problems"]} == {"signName", "region"}
+
+
+def test_validate_reads_stdin(logto_config: dict[str, Any]) -> None:
+    proc = run("validate", "tencent-sms", "-", stdin=json.dumps(logto_config).encode())
+    assert proc.returncode == 0 and "config is valid" in proc.stdout
+
+
+def test_config_that_is_not_json_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "c.json"
+    path.write_text('{"accessKeyId": ')
+    proc = run("validate", "tencent-sms", str(path))
+    assert_clean_error(proc, 1)
+    assert "config is not valid JSON" in proc.stderr
+
+
+def test_send_json_prints_the_result(config_file: Path, emulator: Emulator) -> None:
+    proc = run("send", "tencent-short-message-service", "--config", str(config_file),
+               "--to", "8613800138000", "--type", "SignIn", "--code", "123456", "--json")
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["ok"] is True
+    assert (doc["to"], doc["route"], doc["fee"], doc["isoCode"]) == (
+        "+8613800138000", "mainland", 1, "CN")
+    [message] = emulator.outbox()
+    assert (doc["requestId"], doc["serialNo"]) == (message["requestId"], message["serialNo"])
+    assert "123456" in message["text"]
+
+
+def test_send_with_wrong_secret_exits_1_with_tencents_code(
+    tmp_path: Path, emulator: Emulator
+) -> None:
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps(emulator.connector_config(accessKeySecret="not-the-secret")))
+    proc = run("send", "tencent-short-message-service", "--config", str(path),
+               "--to", "8613800138000", "--type", "SignIn", "--code", "123456", "--json")
+    assert proc.returncode == 1
+    doc = json.loads(proc.stdout)
+    assert doc["ok"] is False and doc["code"] == "invalid_config"
+    assert doc["data"]["tencentCode"] == "AuthFailure.SignatureFailure"
+    assert doc["data"]["requestId"]
+    assert "not-the-secret" not in proc.stdout + proc.stderr
+
+
+def test_send_human_output_never_shows_the_secret(config_file: Path) -> None:
+    proc = run("send", "tencent-sms", "--config", str(config_file), "--to", "+14155552671")
+    assert proc.returncode == 0, proc.stderr
+    assert "(international)" in proc.stdout
+    assert DEMO_SECRET_KEY not in proc.stdout + proc.stderr
+
+
+def test_invalid_utf8_argument_is_a_clean_error() -> None:
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.run(
+        [sys.executable, "-m", "connector.cli", "show", b"\xff\xfe-bad"],  # type: ignore[list-item]
+        capture_output=True, env=env, timeout=60, check=False,
+    )
+    assert proc.returncode == 2
+    assert b"Traceback" not in proc.stderr

@@ -1,0 +1,673 @@
+"""The Tencent SMS emulator, driven over loopback by Tencent's own SDK and by plain requests."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import stat
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+import requests
+from tencentcloud.common import credential
+from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
+from tencentcloud.common.profile.client_profile import ClientProfile
+from tencentcloud.common.profile.http_profile import HttpProfile
+from tencentcloud.sms.v20210111 import models, sms_client
+
+from connector.emulator import (
+    DEMO_INTERNATIONAL_TEMPLATE_IDS,
+    DEMO_INTERNATIONAL_TWO_PARAM_TEMPLATE_ID,
+    DEMO_PENDING_SIGN,
+    DEMO_SDK_APP_ID,
+    DEMO_SECRET_ID,
+    DEMO_SECRET_KEY,
+    DEMO_SIGN,
+    DEMO_TEMPLATE_IDS,
+    DEMO_TWO_PARAM_TEMPLATE_ID,
+    DEMO_UNAPPROVED_TEMPLATE_ID,
+    Account,
+    AccountsError,
+    Emulator,
+    FaultError,
+    FrequencyLimits,
+    Sign,
+    Template,
+    load_accounts,
+)
+from connector.tencent_sms.signing import sign
+
+MAINLAND = "+8613711112222"
+HONG_KONG = "+85291234567"
+SIGN_IN = DEMO_TEMPLATE_IDS["SignIn"]
+REPO = Path(__file__).resolve().parent.parent
+
+OTHER = Account(
+    secret_id="AKIDother000000000000000000000000000",
+    secret_key="other-secret-key",
+    sdk_app_ids=("1400000001",),
+    signs=(Sign("Other"),),
+    templates=(Template("300001", "Other code {1}"),),
+)
+
+
+# --- helpers ------------------------------------------------------------------------------
+
+
+def sms(
+    numbers: Sequence[str] = (MAINLAND,),
+    template: str = SIGN_IN,
+    params: Sequence[str] = ("123456",),
+    sign_name: str | None = DEMO_SIGN,
+    app: str = DEMO_SDK_APP_ID,
+    **extra: Any,
+) -> dict[str, Any]:
+    """A SendSms body; ``None`` values are left out, as the SDK leaves them out."""
+    body = {
+        "PhoneNumberSet": list(numbers),
+        "SmsSdkAppId": app,
+        "SignName": sign_name,
+        "TemplateId": template,
+        "TemplateParamSet": list(params),
+        **extra,
+    }
+    return {k: v for k, v in body.items() if v is not None}
+
+
+def signed_post(
+    emu: Emulator,
+    body: object,
+    *,
+    secret_id: str = DEMO_SECRET_ID,
+    secret_key: str = DEMO_SECRET_KEY,
+    timestamp: int | None = None,
+    headers: Mapping[str, str] | None = None,
+    signed_headers: Sequence[str] = ("content-type", "host"),
+    service: str = "sms",
+    raw: bytes | None = None,
+    session: requests.Session | None = None,
+    verify: bool | str = True,
+) -> requests.Response:
+    """POST a SendSms request signed with TC3, the way a careful client would.
+
+    ``headers`` override the standard ones before signing (a ``None``-free mapping); ``raw``
+    replaces the body bytes after signing, to test that the signature covers them.
+    """
+    payload = json.dumps(body).encode("utf-8")
+    ts = int(time.time()) if timestamp is None else timestamp
+    sent = {
+        "Content-Type": "application/json",
+        "Host": urlsplit(emu.url).netloc,
+        "X-TC-Action": "SendSms",
+        "X-TC-Version": "2021-01-11",
+        "X-TC-Region": "ap-guangzhou",
+        "X-TC-Timestamp": str(ts),
+        **(headers or {}),
+    }
+    parts = sign(
+        secret_id=secret_id,
+        secret_key=secret_key,
+        service=service,
+        timestamp=ts,
+        headers=sent,
+        body=payload,
+        signed_headers=signed_headers,
+    )
+    sent["Authorization"] = parts.authorization
+    post = session.post if session is not None else requests.post
+    return post(emu.url + "/", data=raw or payload, headers=sent, timeout=5, verify=verify)
+
+
+def answer(resp: requests.Response) -> dict[str, Any]:
+    """The ``Response`` object of a SendSms answer, after checking the envelope."""
+    assert resp.status_code == 200
+    assert resp.headers["Content-Type"] == "application/json"
+    data: dict[str, Any] = resp.json()["Response"]
+    assert data["RequestId"]
+    return data
+
+
+def error_code(resp: requests.Response) -> str:
+    """Tencent's request-level error code (fails when the request succeeded)."""
+    code: str = answer(resp)["Error"]["Code"]
+    return code
+
+
+def item_codes(resp: requests.Response) -> list[str]:
+    """The per-number codes of a successful call."""
+    return [item["Code"] for item in answer(resp)["SendStatusSet"]]
+
+
+def sdk_client(emu: Emulator, secret_key: str = DEMO_SECRET_KEY) -> sms_client.SmsClient:
+    """Tencent's official SMS client, pointed at the emulator over plain http."""
+    profile = HttpProfile(protocol="http", endpoint=urlsplit(emu.url).netloc, reqTimeout=5)
+    return sms_client.SmsClient(
+        credential.Credential(DEMO_SECRET_ID, secret_key),
+        "ap-guangzhou",
+        ClientProfile(httpProfile=profile),
+    )
+
+
+def sdk_request(**fields: Any) -> models.SendSmsRequest:
+    """A SendSmsRequest model with the demo defaults of ``sms``."""
+    request = models.SendSmsRequest()
+    request.from_json_string(json.dumps(sms(**fields)))
+    return request
+
+
+def sdk_error(emu: Emulator, secret_key: str = DEMO_SECRET_KEY, **fields: Any) -> str:
+    """The error code the official SDK raises for this request."""
+    with pytest.raises(TencentCloudSDKException) as info:
+        sdk_client(emu, secret_key).SendSms(sdk_request(**fields))
+    assert info.value.requestId
+    code: str = info.value.code
+    return code
+
+
+@pytest.fixture
+def unlimited() -> Iterator[Emulator]:
+    """An emulator without per-number frequency limits."""
+    with Emulator(limits=None) as emu:
+        yield emu
+
+
+# --- the official SDK as a client ---------------------------------------------------------
+
+
+def test_official_sdk_delivers_and_the_outbox_has_the_rendered_text(emulator: Emulator) -> None:
+    resp = sdk_client(emulator).SendSms(sdk_request(params=["654321"], SessionContext="ctx-1"))
+
+    (status,) = resp.SendStatusSet
+    assert (status.Code, status.Message, status.PhoneNumber) == ("Ok", "send success", MAINLAND)
+    assert (status.Fee, status.IsoCode, status.SessionContext) == (1, "CN", "ctx-1")
+    assert status.SerialNo
+    (message,) = emulator.outbox()
+    assert message["text"] == "Your sign-in code is 654321. It expires in 5 minutes."
+    assert message["content"] == "【Emulator】Your sign-in code is 654321. It expires in 5 minutes."
+    assert message["phoneNumber"] == MAINLAND
+    assert (message["sign"], message["templateId"], message["sdkAppId"]) == (
+        DEMO_SIGN,
+        SIGN_IN,
+        DEMO_SDK_APP_ID,
+    )
+    assert (message["requestId"], message["serialNo"]) == (resp.RequestId, status.SerialNo)
+    assert emulator.stats() == {"requests": 1, "delivered": 1}
+
+
+def test_official_sdk_sends_international_without_a_sign(emulator: Emulator) -> None:
+    resp = sdk_client(emulator).SendSms(
+        sdk_request(
+            numbers=[HONG_KONG, "+16502530000"],
+            template=DEMO_INTERNATIONAL_TEMPLATE_IDS["Generic"],
+            sign_name=None,
+        )
+    )
+    assert [(s.Code, s.IsoCode) for s in resp.SendStatusSet] == [("Ok", "HK"), ("Ok", "US")]
+    assert [m["content"] for m in emulator.outbox()] == [
+        "Your verification code is 123456. It expires in 5 minutes."
+    ] * 2
+
+
+def test_official_sdk_wrong_secret_is_a_signature_failure(emulator: Emulator) -> None:
+    assert sdk_error(emulator, secret_key="not-the-key") == "AuthFailure.SignatureFailure"
+    assert emulator.outbox() == []
+
+
+def test_official_sdk_timestamp_ten_minutes_old_has_expired(emulator: Emulator) -> None:
+    emulator.advance_clock(600)
+    assert sdk_error(emulator) == "AuthFailure.SignatureExpire"
+    emulator.advance_clock(-600)
+    assert sdk_client(emulator).SendSms(sdk_request()).SendStatusSet[0].Code == "Ok"
+
+
+@pytest.mark.parametrize(
+    ("fields", "code"),
+    [
+        ({"app": "1400999999"}, "InvalidParameterValue.SdkAppIdNotExist"),
+        ({"sign_name": DEMO_PENDING_SIGN}, "FailedOperation.SignatureIncorrectOrUnapproved"),
+        ({"sign_name": "Nobody"}, "FailedOperation.SignatureIncorrectOrUnapproved"),
+        ({"sign_name": None}, "FailedOperation.SignatureIncorrectOrUnapproved"),
+        ({"params": ["1", "2"]}, "FailedOperation.TemplateParamSetNotMatchApprovedTemplate"),
+        ({"params": []}, "FailedOperation.TemplateParamSetNotMatchApprovedTemplate"),
+        ({"template": "999999"}, "FailedOperation.TemplateIncorrectOrUnapproved"),
+        (
+            {"template": DEMO_UNAPPROVED_TEMPLATE_ID},
+            "FailedOperation.TemplateIncorrectOrUnapproved",
+        ),
+        ({"params": ["12ab"]}, "InvalidParameterValue.TemplateParameterFormatError"),
+        ({"params": ["1234567"]}, "InvalidParameterValue.TemplateParameterFormatError"),
+    ],
+)
+def test_official_sdk_raises_tencents_codes(
+    emulator: Emulator, fields: dict[str, Any], code: str
+) -> None:
+    assert sdk_error(emulator, **fields) == code
+    assert emulator.outbox() == []
+
+
+# --- signature checks ---------------------------------------------------------------------
+
+
+def test_answers_are_json_with_exactly_that_content_type(emulator: Emulator) -> None:
+    ok = signed_post(emulator, sms())
+    refused = signed_post(emulator, sms(), secret_key="wrong")
+    for resp in (ok, refused):
+        assert resp.headers["Content-Type"] == "application/json"
+    assert item_codes(ok) == ["Ok"]
+    assert error_code(refused) == "AuthFailure.SignatureFailure"
+
+
+def test_authorization_missing_or_garbled(emulator: Emulator) -> None:
+    resp = requests.post(emulator.url, json=sms(), timeout=5)
+    assert error_code(resp) == "AuthFailure.InvalidAuthorization"
+    resp = requests.post(
+        emulator.url, json=sms(), headers={"Authorization": "Bearer abc"}, timeout=5
+    )
+    assert error_code(resp) == "AuthFailure.InvalidAuthorization"
+
+
+def test_unknown_secret_id(emulator: Emulator) -> None:
+    resp = signed_post(emulator, sms(), secret_id="AKIDnobody")
+    assert error_code(resp) == "AuthFailure.SecretIdNotFound"
+
+
+def test_any_signed_headers_are_rebuilt_as_received(emulator: Emulator) -> None:
+    resp = signed_post(
+        emulator, sms(), signed_headers=("content-type", "host", "x-tc-action", "x-tc-region")
+    )
+    assert item_codes(resp) == ["Ok"]
+
+
+def test_signed_headers_must_cover_content_type_and_host(emulator: Emulator) -> None:
+    resp = signed_post(emulator, sms(), signed_headers=("content-type",))
+    assert error_code(resp) == "AuthFailure.SignatureFailure"
+
+
+def test_host_is_signed_with_its_port(emulator: Emulator) -> None:
+    # Signing a Host without the port, then sending the real one, must fail.
+    host = urlsplit(emulator.url).hostname or ""
+    payload = json.dumps(sms()).encode()
+    ts = int(time.time())
+    headers = {"Content-Type": "application/json", "Host": host}
+    auth = sign(
+        secret_id=DEMO_SECRET_ID,
+        secret_key=DEMO_SECRET_KEY,
+        service="sms",
+        timestamp=ts,
+        headers=headers,
+        body=payload,
+    ).authorization
+    resp = requests.post(
+        emulator.url,
+        data=payload,
+        timeout=5,
+        headers={
+            "Content-Type": "application/json",
+            "Authorization": auth,
+            "X-TC-Action": "SendSms",
+            "X-TC-Version": "2021-01-11",
+            "X-TC-Region": "ap-guangzhou",
+            "X-TC-Timestamp": str(ts),
+        },
+    )
+    assert error_code(resp) == "AuthFailure.SignatureFailure"
+
+
+def test_signature_covers_the_body_bytes(emulator: Emulator) -> None:
+    tampered = json.dumps(sms(params=["999999"])).encode()
+    resp = signed_post(emulator, sms(), raw=tampered)
+    assert error_code(resp) == "AuthFailure.SignatureFailure"
+
+
+def test_scope_must_name_sms_and_the_utc_date(emulator: Emulator) -> None:
+    assert error_code(signed_post(emulator, sms(), service="cvm")) == (
+        "AuthFailure.SignatureFailure"
+    )
+    # 23:59:50 UTC: a client in UTC+8 would wrongly use the next day's date.
+    ts = 1_700_006_390
+    emulator.advance_clock(ts - time.time())
+    resp = signed_post(emulator, sms(), timestamp=ts)
+    assert item_codes(resp) == ["Ok"]
+    auth = resp.request.headers["Authorization"]
+    assert "/2023-11-14/sms/" in auth
+    forged = auth.replace("2023-11-14", "2023-11-15")
+    resp = requests.post(
+        emulator.url, data=resp.request.body, headers={**resp.request.headers, "Authorization": forged}, timeout=5
+    )
+    assert error_code(resp) == "AuthFailure.SignatureFailure"
+    assert "UTC" in answer(resp)["Error"]["Message"]
+
+
+def test_timestamp_window_is_300_seconds_both_ways(emulator: Emulator) -> None:
+    now = int(time.time())
+    assert item_codes(signed_post(emulator, sms(params=["1"]), timestamp=now - 250)) == ["Ok"]
+    assert error_code(signed_post(emulator, sms(), timestamp=now - 400)) == (
+        "AuthFailure.SignatureExpire"
+    )
+    assert error_code(signed_post(emulator, sms(), timestamp=now + 400)) == (
+        "AuthFailure.SignatureExpire"
+    )
+
+
+# --- request checks -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("headers", "code"),
+    [
+        ({"X-TC-Action": "SendStatusStatistics"}, "InvalidAction"),
+        ({"X-TC-Version": "2019-07-11"}, "NoSuchVersion"),
+        ({"X-TC-Region": ""}, "MissingParameter"),
+        ({"X-TC-Region": "mars-north-1"}, "UnsupportedRegion"),
+    ],
+)
+def test_action_version_and_region(
+    emulator: Emulator, headers: dict[str, str], code: str
+) -> None:
+    assert error_code(signed_post(emulator, sms(), headers=headers)) == code
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        ("not an object", "FailedOperation.JsonParseFail"),
+        ({"SmsSdkAppId": DEMO_SDK_APP_ID, "TemplateId": SIGN_IN}, "MissingParameter"),
+        ({"PhoneNumberSet": [MAINLAND], "TemplateId": SIGN_IN}, "MissingParameter"),
+        ({"PhoneNumberSet": [MAINLAND], "SmsSdkAppId": DEMO_SDK_APP_ID}, "MissingParameter"),
+        (sms(numbers=[]), "MissingParameter.EmptyPhoneNumberSet"),
+        (sms(numbers=[MAINLAND] * 201), "LimitExceeded.PhoneNumberCountLimit"),
+        (sms(numbers=["12345", "+86abc"]), "InvalidParameterValue.IncorrectPhoneNumber"),
+        (
+            sms(numbers=[MAINLAND, HONG_KONG]),
+            "UnsupportedOperation.ContainDomesticAndInternationalPhoneNumber",
+        ),
+        (
+            sms(numbers=[HONG_KONG]),
+            "UnsupportedOperation.ChineseMainlandTemplateToGlobalPhone",
+        ),
+        (
+            sms(template=DEMO_INTERNATIONAL_TEMPLATE_IDS["SignIn"]),
+            "UnsupportedOperation.GlobalTemplateToChineseMainlandPhone",
+        ),
+        (sms(app=OTHER.sdk_app_ids[0]), "UnauthorizedOperation.SmsSdkAppIdVerifyFail"),
+    ],
+)
+def test_body_checks(body: object, code: str) -> None:
+    with Emulator(accounts=[OTHER]) as emu:
+        assert error_code(signed_post(emu, body)) == code
+        assert emu.outbox() == []
+
+
+def test_body_that_is_not_json(emulator: Emulator) -> None:
+    resp = signed_post(emulator, sms(), raw=b"{oops")
+    # The signature covered other bytes, so sign the broken ones for real:
+    payload = b"{oops"
+    ts = int(time.time())
+    headers = dict(resp.request.headers)
+    headers["X-TC-Timestamp"] = str(ts)
+    headers["Authorization"] = sign(
+        secret_id=DEMO_SECRET_ID,
+        secret_key=DEMO_SECRET_KEY,
+        service="sms",
+        timestamp=ts,
+        headers=headers,
+        body=payload,
+    ).authorization
+    resp = requests.post(emulator.url, data=payload, headers=headers, timeout=5)
+    assert error_code(resp) == "FailedOperation.JsonParseFail"
+
+
+def test_two_hundred_numbers_are_fine(unlimited: Emulator) -> None:
+    numbers = [f"+86137{i:08d}" for i in range(200)]
+    assert item_codes(signed_post(unlimited, sms(numbers=numbers))) == ["Ok"] * 200
+
+
+def test_other_account_sends_with_its_own_app() -> None:
+    with Emulator(accounts=[OTHER]) as emu:
+        body = sms(app="1400000001", template="300001", sign_name="Other")
+        resp = signed_post(emu, body, secret_id=OTHER.secret_id, secret_key="other-secret-key")
+        assert item_codes(resp) == ["Ok"]
+        assert emu.outbox()[0]["content"] == "【Other】Other code 123456"
+
+
+# --- phone numbers ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("raw", ["+8613711112222", "008613711112222", "8613711112222", "13711112222"])
+def test_mainland_number_forms(emulator: Emulator, raw: str) -> None:
+    items = answer(signed_post(emulator, sms(numbers=[raw])))["SendStatusSet"]
+    assert [(i["Code"], i["PhoneNumber"], i["IsoCode"]) for i in items] == [
+        ("Ok", MAINLAND, "CN")
+    ]
+
+
+def test_malformed_numbers_among_good_ones_fail_one_by_one(emulator: Emulator) -> None:
+    numbers = [MAINLAND, "+86 137 1111 2223", "+8613711112224", "12"]
+    items = answer(signed_post(emulator, sms(numbers=numbers)))["SendStatusSet"]
+    assert [i["Code"] for i in items] == [
+        "Ok",
+        "InvalidParameterValue.IncorrectPhoneNumber",
+        "Ok",
+        "InvalidParameterValue.IncorrectPhoneNumber",
+    ]
+    bad = items[1]
+    assert (bad["SerialNo"], bad["Fee"], bad["IsoCode"]) == ("", 0, "DEF")
+    assert [m["phoneNumber"] for m in emulator.outbox()] == [MAINLAND, "+8613711112224"]
+
+
+# --- per-number frequency limits ----------------------------------------------------------
+
+
+def test_same_content_within_thirty_seconds_is_refused_per_number(emulator: Emulator) -> None:
+    assert item_codes(signed_post(emulator, sms())) == ["Ok"]
+    resp = signed_post(emulator, sms(numbers=[MAINLAND, "+8613711112223"]))
+    assert item_codes(resp) == ["LimitExceeded.PhoneNumberThirtySecondLimit", "Ok"]
+    first = answer(resp)["SendStatusSet"][0]
+    assert (first["SerialNo"], first["Fee"]) == ("", 0)
+    # Other content may go at once; the same content again after 30 s.
+    assert item_codes(signed_post(emulator, sms(params=["222222"]))) == ["Ok"]
+    emulator.advance_clock(31)
+    assert item_codes(signed_post(emulator, sms(), timestamp=int(time.time() + 31))) == ["Ok"]
+
+
+def test_hourly_and_daily_limits(emulator: Emulator) -> None:
+    def send(n: int) -> str:
+        ts = int(time.time() + emulator_offset[0])
+        return item_codes(signed_post(emulator, sms(params=[f"{n:06d}"]), timestamp=ts))[0]
+
+    emulator_offset = [0.0]
+
+    def advance(seconds: float) -> None:
+        emulator.advance_clock(seconds)
+        emulator_offset[0] += seconds
+
+    assert [send(n) for n in range(5)] == ["Ok"] * 5
+    assert send(5) == "LimitExceeded.PhoneNumberOneHourLimit"
+    advance(3601)
+    assert [send(n) for n in range(10, 15)] == ["Ok"] * 5
+    assert send(15) == "LimitExceeded.PhoneNumberOneHourLimit"
+    advance(3601)
+    assert send(20) == "LimitExceeded.PhoneNumberDailyLimit"
+    advance(86400)
+    assert send(30) == "Ok"
+    assert len(emulator.outbox()) == 11
+
+
+def test_limits_are_configurable_and_can_be_switched_off(unlimited: Emulator) -> None:
+    codes = [item_codes(signed_post(unlimited, sms()))[0] for _ in range(12)]
+    assert codes == ["Ok"] * 12
+    with Emulator(limits=FrequencyLimits(same_content_seconds=None, per_hour=2)) as emu:
+        codes = [item_codes(signed_post(emu, sms()))[0] for _ in range(3)]
+        assert codes == ["Ok", "Ok", "LimitExceeded.PhoneNumberOneHourLimit"]
+
+
+# --- faults -------------------------------------------------------------------------------
+
+
+def test_fault_delay_then_a_normal_answer(emulator: Emulator) -> None:
+    emulator.inject("delay", seconds=0.2)
+    start = time.monotonic()
+    resp = signed_post(emulator, sms())
+    assert time.monotonic() - start >= 0.2
+    assert item_codes(resp) == ["Ok"]
+
+
+def test_fault_status(emulator: Emulator) -> None:
+    emulator.inject("status", status=503)
+    resp = signed_post(emulator, sms())
+    assert resp.status_code == 503
+    assert emulator.outbox() == []
+
+
+def test_fault_malformed(emulator: Emulator) -> None:
+    emulator.inject("malformed")
+    resp = signed_post(emulator, sms())
+    assert (resp.status_code, resp.headers["Content-Type"]) == (200, "application/json")
+    with pytest.raises(ValueError, match=r"Expecting|Unterminated|Extra"):
+        json.loads(resp.content)
+
+
+def test_fault_wrong_shape(emulator: Emulator) -> None:
+    emulator.inject("wrong_shape")
+    emulator.inject("wrong_shape", body={"result": "ok"})
+    first = signed_post(emulator, sms()).json()
+    assert "Response" in first and "SendStatusSet" not in first["Response"]
+    assert "Error" not in first["Response"]
+    assert signed_post(emulator, sms()).json() == {"result": "ok"}
+
+
+def test_fault_drop_closes_without_an_answer(emulator: Emulator) -> None:
+    emulator.inject("drop")
+    with pytest.raises(requests.ConnectionError):
+        signed_post(emulator, sms())
+    assert emulator.outbox() == []
+    assert emulator.stats() == {"requests": 1, "delivered": 0}
+
+
+def test_fault_error_through_the_official_sdk(emulator: Emulator) -> None:
+    emulator.inject("error", code="RequestLimitExceeded", message="too many")
+    assert sdk_error(emulator) == "RequestLimitExceeded"
+    emulator.inject("error", code="InternalError.Timeout")
+    assert sdk_error(emulator) == "InternalError.Timeout"
+
+
+def test_faults_apply_in_order_for_their_count_and_are_counted(emulator: Emulator) -> None:
+    emulator.inject("error", count=2, code="InternalError.Timeout")
+    emulator.inject("status", status=502)
+    codes = [error_code(signed_post(emulator, sms(params=[str(n)]))) for n in range(2)]
+    assert codes == ["InternalError.Timeout"] * 2
+    assert signed_post(emulator, sms()).status_code == 502
+    assert item_codes(signed_post(emulator, sms())) == ["Ok"]
+    assert emulator.stats() == {"requests": 4, "delivered": 1}
+
+
+def test_faults_over_http(emulator: Emulator) -> None:
+    url = emulator.url + "/__emulator/faults"
+    resp = requests.post(url, json={"kind": "status", "count": 2, "status": 500}, timeout=5)
+    assert resp.json()["faults"] == [{"kind": "status", "status": 500, "body": None, "count": 2}]
+    assert requests.get(url, timeout=5).json()["faults"][0]["count"] == 2
+    assert requests.delete(url, timeout=5).json() == {"ok": True}
+    assert item_codes(signed_post(emulator, sms())) == ["Ok"]
+    bad = requests.post(url, json={"kind": "explode"}, timeout=5)
+    assert bad.status_code == 400 and "unknown fault kind" in bad.json()["error"]
+    bad = requests.post(url, json={"kind": "delay"}, timeout=5)
+    assert bad.status_code == 400 and "seconds" in bad.json()["error"]
+
+
+def test_bad_faults_raise(emulator: Emulator) -> None:
+    with pytest.raises(FaultError, match="takes no parameter"):
+        emulator.inject("drop", seconds=1)
+    with pytest.raises(FaultError, match="at least 1"):
+        emulator.inject("drop", count=0)
+    emulator.inject("drop")
+    emulator.clear_faults()
+    assert item_codes(signed_post(emulator, sms())) == ["Ok"]
+
+
+# --- outbox, page, stats ------------------------------------------------------------------
+
+
+def test_outbox_api_health_and_stats(emulator: Emulator) -> None:
+    signed_post(emulator, sms(params=["111111"]))
+    signed_post(emulator, sms(params=["222222"]))
+    base = emulator.url + "/__emulator"
+    messages = requests.get(base + "/outbox", timeout=5).json()["messages"]
+    assert [m["params"] for m in messages] == [["111111"], ["222222"]]
+    assert messages == emulator.outbox()
+    assert requests.get(base + "/health", timeout=5).json() == {"ok": True}
+    assert requests.get(base + "/stats", timeout=5).json() == {"requests": 2, "delivered": 2}
+    assert requests.delete(base + "/outbox", timeout=5).json() == {"ok": True}
+    assert emulator.outbox() == []
+    assert emulator.stats() == {"requests": 2, "delivered": 2}
+    assert requests.get(base + "/nothing", timeout=5).status_code == 404
+    assert requests.put(base + "/outbox", timeout=5).status_code == 405
+
+
+def test_page_escapes_and_shows_newest_first_without_the_secret(emulator: Emulator) -> None:
+    signed_post(emulator, sms(params=["111111"]))
+    script = "<script>alert(1)</script>"
+    resp = signed_post(emulator, sms(template=DEMO_TWO_PARAM_TEMPLATE_ID, params=[script, "5"]))
+    assert item_codes(resp) == ["Ok"]
+    page = requests.get(emulator.url + "/", timeout=5)
+    assert page.headers["Content-Type"] == "text/html; charset=utf-8"
+    html = page.text
+    assert script not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert html.index("alert(1)") < html.index("111111")  # newest first
+    assert "【Emulator】" in html and MAINLAND in html
+    assert 'http-equiv="refresh" content="2"' in html
+    assert DEMO_SECRET_KEY not in html
+
+
+def test_international_two_parameter_template_passes_text(emulator: Emulator) -> None:
+    body = sms(
+        numbers=[HONG_KONG],
+        template=DEMO_INTERNATIONAL_TWO_PARAM_TEMPLATE_ID,
+        params=["A1-b2", "10"],
+        sign_name=None,
+    )
+    assert item_codes(signed_post(emulator, body)) == ["Ok"]
+    assert emulator.outbox()[0]["content"] == "A1-b2 is your code; valid for 10 minutes."
+
+
+def test_keep_alive_is_fast_and_stop_closes_open_connections() -> None:
+    emu = Emulator(limits=None).start()
+    with requests.Session() as session:
+        start = time.monotonic()
+        for _ in range(20):
+            assert item_codes(signed_post(emu, sms(), session=session)) == ["Ok"]
+        # Nagle's algorithm would add ~40 ms to each call on a reused connection.
+        assert time.monotonic() - start < 0.6
+        emu.inject("delay", seconds=30)
+        waiter = threading.Thread(target=lambda: _swallow(signed_post, emu, sms()))
+        waiter.start()
+        time.sleep(0.1)
+        start = time.monotonic()
+        emu.stop()
+        assert time.monotonic() - start < 2
+        waiter.join(5)
+        assert not waiter.is_alive()
+        with pytest.raises(requests.ConnectionError):
+            signed_post(emu_url_only(emu), sms(), session=session)
+
+
+def _swallow(fn: Any, *args: Any) -> None:
+    try:
+        fn(*args)
+    except requests.RequestException:
+        pass
+
+
+class emu_url_only:  # noqa: N801 - a stand-in with the one attribute signed_post reads
+    def __init__(self, emu: Emulator) -> None:
+        self.url = emu._url(emu._requested_port) if False else _last_url[0]
+
+
+_last_url: list[str] = [""]
