@@ -157,7 +157,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     elif not rows:
         print("no connectors installed")
     else:
-        width = max(len(r["id"]) for r in rows)
+        width = max(len(str(r["id"])) for r in rows)
         for r in rows:
             print(f"{r['id']:<{width}}  {r['name']}  (target {r['target']})")
     return 0
@@ -183,7 +183,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         if item.get("isConfidential"):
             flags.append("secret")
         print(f"    {item['key']:<16} {item['label']} ({', '.join(flags)})")
-    readme = meta.get("readme", "")
+    readme = str(meta.get("readme") or "")
     print(f"  setup guide: {len(readme.splitlines())} lines (show --json prints it)")
     return 0
 

@@ -21,8 +21,13 @@ METADATA: dict[str, Any] = {
     "logoDark": None,
     "readme": "./README.md",
     "formItems": [
-        {"key": "prefix", "label": "Prefix", "type": "Text", "required": True,
-         "description": "Put before every message."},
+        {
+            "key": "prefix",
+            "label": "Prefix",
+            "type": "Text",
+            "required": True,
+            "description": "Put before every message.",
+        },
     ],
 }
 
@@ -52,8 +57,10 @@ class EchoConnector:
 
     @hookimpl
     def connector_resource(self, path: str) -> bytes | None:
-        return {"./logo.svg": b"<svg xmlns='http://www.w3.org/2000/svg'/>",
-                "./README.md": b"# Echo\n"}.get(path)
+        return {
+            "./logo.svg": b"<svg xmlns='http://www.w3.org/2000/svg'/>",
+            "./README.md": b"# Echo\n",
+        }.get(path)
 
     @hookimpl
     def send_message(

@@ -20,11 +20,17 @@ def run(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[s
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     proc = subprocess.run(
         [sys.executable, "-m", "connector.cli", *args],
-        input=stdin, capture_output=True, env=env, timeout=60, check=False,
+        input=stdin,
+        capture_output=True,
+        env=env,
+        timeout=60,
+        check=False,
     )
     return subprocess.CompletedProcess(
-        proc.args, proc.returncode,
-        proc.stdout.decode("utf-8", "replace"), proc.stderr.decode("utf-8", "replace"),
+        proc.args,
+        proc.returncode,
+        proc.stdout.decode("utf-8", "replace"),
+        proc.stderr.decode("utf-8", "replace"),
     )
 
 
@@ -71,8 +77,9 @@ def test_unknown_connector_is_exit_2() -> None:
     assert "no connector with id 'nope'" in proc.stderr
 
 
-@pytest.mark.parametrize("args", [["bogus"], ["send"], ["validate", "tencent-sms"],
-                                  ["list", "--nope"]])
+@pytest.mark.parametrize(
+    "args", [["bogus"], ["send"], ["validate", "tencent-sms"], ["list", "--nope"]]
+)
 def test_bad_flags_are_exit_2(args: list[str]) -> None:
     assert_clean_error(run(*args), 2)
 
@@ -112,13 +119,28 @@ def test_config_that_is_not_json_is_refused(tmp_path: Path) -> None:
 
 
 def test_send_json_prints_the_result(config_file: Path, emulator: Emulator) -> None:
-    proc = run("send", "tencent-short-message-service", "--config", str(config_file),
-               "--to", "8613800138000", "--type", "SignIn", "--code", "123456", "--json")
+    proc = run(
+        "send",
+        "tencent-short-message-service",
+        "--config",
+        str(config_file),
+        "--to",
+        "8613800138000",
+        "--type",
+        "SignIn",
+        "--code",
+        "123456",
+        "--json",
+    )
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)
     assert doc["ok"] is True
     assert (doc["to"], doc["route"], doc["fee"], doc["isoCode"]) == (
-        "+8613800138000", "mainland", 1, "CN")
+        "+8613800138000",
+        "mainland",
+        1,
+        "CN",
+    )
     [message] = emulator.outbox()
     assert (doc["requestId"], doc["serialNo"]) == (message["requestId"], message["serialNo"])
     assert "123456" in message["text"]
@@ -129,8 +151,19 @@ def test_send_with_wrong_secret_exits_1_with_tencents_code(
 ) -> None:
     path = tmp_path / "c.json"
     path.write_text(json.dumps(emulator.connector_config(accessKeySecret="not-the-secret")))
-    proc = run("send", "tencent-short-message-service", "--config", str(path),
-               "--to", "8613800138000", "--type", "SignIn", "--code", "123456", "--json")
+    proc = run(
+        "send",
+        "tencent-short-message-service",
+        "--config",
+        str(path),
+        "--to",
+        "8613800138000",
+        "--type",
+        "SignIn",
+        "--code",
+        "123456",
+        "--json",
+    )
     assert proc.returncode == 1
     doc = json.loads(proc.stdout)
     assert doc["ok"] is False and doc["code"] == "invalid_config"
@@ -150,7 +183,10 @@ def test_invalid_utf8_argument_is_a_clean_error() -> None:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     proc = subprocess.run(
         [sys.executable, "-m", "connector.cli", "show", b"\xff\xfe-bad"],  # type: ignore[list-item]
-        capture_output=True, env=env, timeout=60, check=False,
+        capture_output=True,
+        env=env,
+        timeout=60,
+        check=False,
     )
     assert proc.returncode == 2
     assert b"Traceback" not in proc.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -92,17 +93,21 @@ def signed_post(
     headers: Mapping[str, str] | None = None,
     signed_headers: Sequence[str] = ("content-type", "host"),
     service: str = "sms",
-    raw: bytes | None = None,
+    payload: bytes | None = None,
+    tamper: bytes | None = None,
+    tamper_headers: Mapping[str, str] | None = None,
     session: requests.Session | None = None,
     verify: bool | str = True,
 ) -> requests.Response:
     """POST a SendSms request signed with TC3, the way a careful client would.
 
-    ``headers`` override the standard ones before signing (a ``None``-free mapping); ``raw``
-    replaces the body bytes after signing, to test that the signature covers them.
+    ``headers`` override the standard ones before signing; ``payload`` gives the exact body
+    bytes (default: ``body`` as JSON); ``tamper`` and ``tamper_headers`` replace the body and
+    some headers after signing.
     """
-    payload = json.dumps(body).encode("utf-8")
-    ts = int(time.time()) if timestamp is None else timestamp
+    if payload is None:
+        payload = json.dumps(body).encode("utf-8")
+    ts = int(emu.now()) if timestamp is None else timestamp
     sent = {
         "Content-Type": "application/json",
         "Host": urlsplit(emu.url).netloc,
@@ -122,8 +127,9 @@ def signed_post(
         signed_headers=signed_headers,
     )
     sent["Authorization"] = parts.authorization
+    sent.update(tamper_headers or {})
     post = session.post if session is not None else requests.post
-    return post(emu.url + "/", data=raw or payload, headers=sent, timeout=5, verify=verify)
+    return post(emu.url + "/", data=tamper or payload, headers=sent, timeout=5, verify=verify)
 
 
 def answer(resp: requests.Response) -> dict[str, Any]:
@@ -291,39 +297,20 @@ def test_signed_headers_must_cover_content_type_and_host(emulator: Emulator) -> 
     assert error_code(resp) == "AuthFailure.SignatureFailure"
 
 
-def test_host_is_signed_with_its_port(emulator: Emulator) -> None:
-    # Signing a Host without the port, then sending the real one, must fail.
-    host = urlsplit(emulator.url).hostname or ""
-    payload = json.dumps(sms()).encode()
-    ts = int(time.time())
-    headers = {"Content-Type": "application/json", "Host": host}
-    auth = sign(
-        secret_id=DEMO_SECRET_ID,
-        secret_key=DEMO_SECRET_KEY,
-        service="sms",
-        timestamp=ts,
-        headers=headers,
-        body=payload,
-    ).authorization
-    resp = requests.post(
-        emulator.url,
-        data=payload,
-        timeout=5,
-        headers={
-            "Content-Type": "application/json",
-            "Authorization": auth,
-            "X-TC-Action": "SendSms",
-            "X-TC-Version": "2021-01-11",
-            "X-TC-Region": "ap-guangzhou",
-            "X-TC-Timestamp": str(ts),
-        },
+def test_host_is_verified_as_received_port_included(emulator: Emulator) -> None:
+    netloc = urlsplit(emulator.url).netloc
+    hostname = urlsplit(emulator.url).hostname or ""
+    assert item_codes(signed_post(emulator, sms(), headers={"Host": hostname})) == ["Ok"]
+    # Signed without the port, sent with it (what a client that drops the port does).
+    resp = signed_post(
+        emulator, sms(params=["2"]), headers={"Host": hostname}, tamper_headers={"Host": netloc}
     )
     assert error_code(resp) == "AuthFailure.SignatureFailure"
 
 
 def test_signature_covers_the_body_bytes(emulator: Emulator) -> None:
     tampered = json.dumps(sms(params=["999999"])).encode()
-    resp = signed_post(emulator, sms(), raw=tampered)
+    resp = signed_post(emulator, sms(), tamper=tampered)
     assert error_code(resp) == "AuthFailure.SignatureFailure"
 
 
@@ -338,16 +325,14 @@ def test_scope_must_name_sms_and_the_utc_date(emulator: Emulator) -> None:
     assert item_codes(resp) == ["Ok"]
     auth = resp.request.headers["Authorization"]
     assert "/2023-11-14/sms/" in auth
-    forged = auth.replace("2023-11-14", "2023-11-15")
-    resp = requests.post(
-        emulator.url, data=resp.request.body, headers={**resp.request.headers, "Authorization": forged}, timeout=5
-    )
+    forged = {**resp.request.headers, "Authorization": auth.replace("-14/", "-15/")}
+    resp = requests.post(emulator.url, data=resp.request.body, headers=forged, timeout=5)
     assert error_code(resp) == "AuthFailure.SignatureFailure"
     assert "UTC" in answer(resp)["Error"]["Message"]
 
 
 def test_timestamp_window_is_300_seconds_both_ways(emulator: Emulator) -> None:
-    now = int(time.time())
+    now = int(emulator.now())
     assert item_codes(signed_post(emulator, sms(params=["1"]), timestamp=now - 250)) == ["Ok"]
     assert error_code(signed_post(emulator, sms(), timestamp=now - 400)) == (
         "AuthFailure.SignatureExpire"
@@ -369,9 +354,7 @@ def test_timestamp_window_is_300_seconds_both_ways(emulator: Emulator) -> None:
         ({"X-TC-Region": "mars-north-1"}, "UnsupportedRegion"),
     ],
 )
-def test_action_version_and_region(
-    emulator: Emulator, headers: dict[str, str], code: str
-) -> None:
+def test_action_version_and_region(emulator: Emulator, headers: dict[str, str], code: str) -> None:
     assert error_code(signed_post(emulator, sms(), headers=headers)) == code
 
 
@@ -407,21 +390,7 @@ def test_body_checks(body: object, code: str) -> None:
 
 
 def test_body_that_is_not_json(emulator: Emulator) -> None:
-    resp = signed_post(emulator, sms(), raw=b"{oops")
-    # The signature covered other bytes, so sign the broken ones for real:
-    payload = b"{oops"
-    ts = int(time.time())
-    headers = dict(resp.request.headers)
-    headers["X-TC-Timestamp"] = str(ts)
-    headers["Authorization"] = sign(
-        secret_id=DEMO_SECRET_ID,
-        secret_key=DEMO_SECRET_KEY,
-        service="sms",
-        timestamp=ts,
-        headers=headers,
-        body=payload,
-    ).authorization
-    resp = requests.post(emulator.url, data=payload, headers=headers, timeout=5)
+    resp = signed_post(emulator, None, payload=b"{oops")
     assert error_code(resp) == "FailedOperation.JsonParseFail"
 
 
@@ -441,12 +410,12 @@ def test_other_account_sends_with_its_own_app() -> None:
 # --- phone numbers ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("raw", ["+8613711112222", "008613711112222", "8613711112222", "13711112222"])
+@pytest.mark.parametrize(
+    "raw", ["+8613711112222", "008613711112222", "8613711112222", "13711112222"]
+)
 def test_mainland_number_forms(emulator: Emulator, raw: str) -> None:
     items = answer(signed_post(emulator, sms(numbers=[raw])))["SendStatusSet"]
-    assert [(i["Code"], i["PhoneNumber"], i["IsoCode"]) for i in items] == [
-        ("Ok", MAINLAND, "CN")
-    ]
+    assert [(i["Code"], i["PhoneNumber"], i["IsoCode"]) for i in items] == [("Ok", MAINLAND, "CN")]
 
 
 def test_malformed_numbers_among_good_ones_fail_one_by_one(emulator: Emulator) -> None:
@@ -475,28 +444,21 @@ def test_same_content_within_thirty_seconds_is_refused_per_number(emulator: Emul
     # Other content may go at once; the same content again after 30 s.
     assert item_codes(signed_post(emulator, sms(params=["222222"]))) == ["Ok"]
     emulator.advance_clock(31)
-    assert item_codes(signed_post(emulator, sms(), timestamp=int(time.time() + 31))) == ["Ok"]
+    assert item_codes(signed_post(emulator, sms())) == ["Ok"]
 
 
 def test_hourly_and_daily_limits(emulator: Emulator) -> None:
     def send(n: int) -> str:
-        ts = int(time.time() + emulator_offset[0])
-        return item_codes(signed_post(emulator, sms(params=[f"{n:06d}"]), timestamp=ts))[0]
-
-    emulator_offset = [0.0]
-
-    def advance(seconds: float) -> None:
-        emulator.advance_clock(seconds)
-        emulator_offset[0] += seconds
+        return item_codes(signed_post(emulator, sms(params=[f"{n:06d}"])))[0]
 
     assert [send(n) for n in range(5)] == ["Ok"] * 5
     assert send(5) == "LimitExceeded.PhoneNumberOneHourLimit"
-    advance(3601)
+    emulator.advance_clock(3601)
     assert [send(n) for n in range(10, 15)] == ["Ok"] * 5
     assert send(15) == "LimitExceeded.PhoneNumberOneHourLimit"
-    advance(3601)
+    emulator.advance_clock(3601)
     assert send(20) == "LimitExceeded.PhoneNumberDailyLimit"
-    advance(86400)
+    emulator.advance_clock(86400)
     assert send(30) == "Ok"
     assert len(emulator.outbox()) == 11
 
@@ -539,7 +501,8 @@ def test_fault_wrong_shape(emulator: Emulator) -> None:
     emulator.inject("wrong_shape")
     emulator.inject("wrong_shape", body={"result": "ok"})
     first = signed_post(emulator, sms()).json()
-    assert "Response" in first and "SendStatusSet" not in first["Response"]
+    assert "Response" in first
+    assert "SendStatusSet" not in first["Response"]
     assert "Error" not in first["Response"]
     assert signed_post(emulator, sms()).json() == {"result": "ok"}
 
@@ -577,9 +540,11 @@ def test_faults_over_http(emulator: Emulator) -> None:
     assert requests.delete(url, timeout=5).json() == {"ok": True}
     assert item_codes(signed_post(emulator, sms())) == ["Ok"]
     bad = requests.post(url, json={"kind": "explode"}, timeout=5)
-    assert bad.status_code == 400 and "unknown fault kind" in bad.json()["error"]
+    assert bad.status_code == 400
+    assert "unknown fault kind" in bad.json()["error"]
     bad = requests.post(url, json={"kind": "delay"}, timeout=5)
-    assert bad.status_code == 400 and "seconds" in bad.json()["error"]
+    assert bad.status_code == 400
+    assert "seconds" in bad.json()["error"]
 
 
 def test_bad_faults_raise(emulator: Emulator) -> None:
@@ -619,9 +584,11 @@ def test_page_escapes_and_shows_newest_first_without_the_secret(emulator: Emulat
     page = requests.get(emulator.url + "/", timeout=5)
     assert page.headers["Content-Type"] == "text/html; charset=utf-8"
     html = page.text
-    assert script not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert script not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert html.index("alert(1)") < html.index("111111")  # newest first
-    assert "【Emulator】" in html and MAINLAND in html
+    assert "【Emulator】" in html
+    assert MAINLAND in html
     assert 'http-equiv="refresh" content="2"' in html
     assert DEMO_SECRET_KEY not in html
 
@@ -639,35 +606,218 @@ def test_international_two_parameter_template_passes_text(emulator: Emulator) ->
 
 def test_keep_alive_is_fast_and_stop_closes_open_connections() -> None:
     emu = Emulator(limits=None).start()
+    url = emu.url
     with requests.Session() as session:
         start = time.monotonic()
         for _ in range(20):
             assert item_codes(signed_post(emu, sms(), session=session)) == ["Ok"]
         # Nagle's algorithm would add ~40 ms to each call on a reused connection.
         assert time.monotonic() - start < 0.6
+
         emu.inject("delay", seconds=30)
-        waiter = threading.Thread(target=lambda: _swallow(signed_post, emu, sms()))
+        waiter = threading.Thread(target=_post_ignoring_errors, args=(emu,))
         waiter.start()
-        time.sleep(0.1)
+        while emu.stats()["requests"] < 21:
+            time.sleep(0.01)
         start = time.monotonic()
-        emu.stop()
+        emu.stop()  # with one connection idle and one in a 30 s delay
         assert time.monotonic() - start < 2
         waiter.join(5)
         assert not waiter.is_alive()
         with pytest.raises(requests.ConnectionError):
-            signed_post(emu_url_only(emu), sms(), session=session)
+            session.get(url + "/__emulator/health", timeout=2)
 
 
-def _swallow(fn: Any, *args: Any) -> None:
+def _post_ignoring_errors(emu: Emulator) -> None:
+    with contextlib.suppress(requests.RequestException):
+        signed_post(emu, sms())
+
+
+# --- TLS ----------------------------------------------------------------------------------
+
+
+def test_tls_is_verified_by_the_ca_bundle_and_only_by_it(tmp_path: Path) -> None:
+    ca_path = tmp_path / "emulator-ca.pem"
+    with Emulator(tls=True, ca_path=ca_path) as emu:
+        assert emu.url.startswith("https://127.0.0.1:")
+        assert emu.ca_bundle == str(ca_path)
+        assert ca_path.read_text().startswith("-----BEGIN")
+        assert emu.connector_config()["caBundle"] == str(ca_path)
+        resp = signed_post(emu, sms(), verify=str(ca_path))
+        assert item_codes(resp) == ["Ok"]
+        health = requests.get(emu.url + "/__emulator/health", verify=emu.ca_bundle, timeout=5)
+        assert health.json() == {"ok": True}
+        with pytest.raises(requests.exceptions.SSLError):
+            requests.get(emu.url + "/__emulator/health", verify=True, timeout=5)
+        # The server survived the refused handshake.
+        assert signed_post(emu, sms(params=["2"]), verify=str(ca_path)).status_code == 200
+
+
+def test_tls_bundle_in_a_temporary_directory_removed_on_stop() -> None:
+    with Emulator(tls=True) as emu:
+        bundle = emu.ca_bundle
+        assert bundle is not None
+        assert os.path.isfile(bundle)
+        localhost = emu.url.replace("127.0.0.1", "localhost")
+        resp = requests.get(localhost + "/__emulator/health", verify=bundle, timeout=5)
+        assert resp.json() == {"ok": True}
+        # Only the CA bundle is on disk: the server key was deleted once loaded.
+        assert os.listdir(os.path.dirname(bundle)) == ["ca.pem"]
+    assert not os.path.exists(bundle)
+
+
+# --- config and accounts ------------------------------------------------------------------
+
+
+def test_connector_config_targets_the_emulator_with_the_demo_account(emulator: Emulator) -> None:
+    config = emulator.connector_config()
+    assert config["endpoint"] == emulator.url
+    assert (config["accessKeyId"], config["accessKeySecret"]) == (DEMO_SECRET_ID, DEMO_SECRET_KEY)
+    assert (config["signName"], config["sdkAppId"], config["region"]) == (
+        DEMO_SIGN,
+        DEMO_SDK_APP_ID,
+        "ap-guangzhou",
+    )
+    assert {t["usageType"]: t["templateCode"] for t in config["templates"]} == DEMO_TEMPLATE_IDS
+    international = config["international"]["templates"]
+    assert {t["usageType"]: t["templateCode"] for t in international} == (
+        DEMO_INTERNATIONAL_TEMPLATE_IDS
+    )
+    assert "caBundle" not in config
+    assert emulator.connector_config(signName="Other", extra=1)["signName"] == "Other"
+
+
+def test_write_config_is_private(emulator: Emulator, tmp_path: Path) -> None:
+    path = tmp_path / "config.json"
+    path.write_text("{}")
+    path.chmod(0o644)
+    emulator.write_config(path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert json.loads(path.read_text()) == emulator.connector_config()
+
+
+def test_secret_key_never_in_a_repr() -> None:
+    assert "other-secret-key" not in repr(OTHER)
+    assert DEMO_SECRET_KEY not in repr(Emulator().directory.accounts)
+
+
+def test_accounts_file_is_served(tmp_path: Path) -> None:
+    path = tmp_path / "accounts.json"
+    path.write_text(
+        json.dumps(
+            {
+                "accounts": [
+                    {
+                        "secretId": "AKIDfile",
+                        "secretKey": "file-key",
+                        "sdkAppIds": ["1400555555"],
+                        "signs": [{"name": "Acme"}],
+                        "templates": [
+                            {"id": "9", "text": "Hi {1}, code {2}", "kind": "notification"},
+                            {"id": "10", "text": "Code {1}", "international": True},
+                        ],
+                    }
+                ]
+            }
+        )
+    )
+    (account,) = load_accounts(path)
+    assert account.templates[1].international
+    assert account.templates[0].approved
+    with Emulator(accounts=load_accounts(path)) as emu:
+        body = sms(app="1400555555", template="9", params=["Ann", "42"], sign_name="Acme")
+        resp = signed_post(emu, body, secret_id="AKIDfile", secret_key="file-key")
+        assert item_codes(resp) == ["Ok"]
+        assert emu.outbox()[0]["content"] == "【Acme】Hi Ann, code 42"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("{", "is not valid JSON"),
+        ("[]", "the top level must be a JSON object"),
+        ('{"accounts": []}', "the list is empty"),
+        ('{"accounts": [{"secretId": "A"}]}', "accounts[0].secretKey must be a non-empty string"),
+        (
+            '{"accounts": [{"secretId": "A", "secretKey": "k", "sdkAppIds": [], "x": 1}]}',
+            "unknown key(s) x",
+        ),
+        (
+            '{"accounts": [{"secretId": "A", "secretKey": "k", "sdkAppIds": [],'
+            ' "templates": [{"id": "1", "text": "{2}"}]}]}',
+            "none skipped",
+        ),
+        (
+            '{"accounts": [{"secretId": "A", "secretKey": "k", "sdkAppIds": ["1"]},'
+            ' {"secretId": "B", "secretKey": "k", "sdkAppIds": ["1"]}]}',
+            "claim the SdkAppId 1",
+        ),
+    ],
+)
+def test_invalid_accounts_files_say_what_is_wrong(
+    tmp_path: Path, content: str, message: str
+) -> None:
+    path = tmp_path / "accounts.json"
+    path.write_text(content)
+    with pytest.raises(AccountsError) as info:
+        load_accounts(path)
+    assert message in str(info.value)
+    assert str(path) in str(info.value)
+    with pytest.raises(AccountsError, match="cannot read"):
+        load_accounts(tmp_path / "missing.json")
+
+
+def test_an_account_may_not_reuse_the_demo_secret_id() -> None:
+    clash = Account(DEMO_SECRET_ID, "k")
+    with pytest.raises(AccountsError, match="SecretId"):
+        Emulator(accounts=[clash])
+
+
+# --- the foreground server ----------------------------------------------------------------
+
+
+def _serve(*args: str) -> subprocess.Popen[str]:
+    code = (
+        "import sys; from connector.emulator import serve; "
+        f"sys.exit(serve('127.0.0.1', 0, {', '.join(args)}))"
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    return subprocess.Popen(
+        [sys.executable, "-c", code],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=REPO,
+    )
+
+
+def test_serve_prints_where_writes_the_config_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+    config = tmp_path / "config.json"
+    proc = _serve(f"write_config={str(config)!r}")
     try:
-        fn(*args)
-    except requests.RequestException:
-        pass
+        assert proc.stdout is not None
+        first = proc.stdout.readline()
+        assert first.startswith("Tencent SMS emulator on http://127.0.0.1:")
+        url = first.split()[-1]
+        assert requests.get(url + "/__emulator/health", timeout=5).json() == {"ok": True}
+        assert json.loads(config.read_text())["endpoint"] == url
+        assert stat.S_IMODE(config.stat().st_mode) == 0o600
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=10)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert proc.returncode == 0
+    assert DEMO_SECRET_KEY not in first + out + err
+    assert "Traceback" not in err
 
 
-class emu_url_only:  # noqa: N801 - a stand-in with the one attribute signed_post reads
-    def __init__(self, emu: Emulator) -> None:
-        self.url = emu._url(emu._requested_port) if False else _last_url[0]
-
-
-_last_url: list[str] = [""]
+def test_serve_refuses_a_bad_accounts_file_without_a_traceback(tmp_path: Path) -> None:
+    path = tmp_path / "accounts.json"
+    path.write_text('{"accounts": 3}')
+    proc = _serve(f"accounts_path={str(path)!r}")
+    _out, err = proc.communicate(timeout=10)
+    assert proc.returncode == 2
+    assert "accounts must be a JSON array" in err
+    assert "Traceback" not in err

@@ -29,7 +29,10 @@ def test_discovers_the_installed_entry_point() -> None:
 def test_metadata_is_logtos() -> None:
     meta = ConnectorHost().metadata(CONNECTOR_ID)
     assert (meta["id"], meta["target"], meta["platform"]) == (
-        "tencent-short-message-service", "tencent-sms", None)
+        "tencent-short-message-service",
+        "tencent-sms",
+        None,
+    )
     assert meta["name"]["en"] == "Tencent Short Message Service"
     assert meta["name"]["zh-CN"] == "腾讯云短信服务"
     assert {"en", "zh-CN", "es"} <= set(meta["description"])
@@ -49,18 +52,29 @@ def test_two_connectors_coexist_and_sends_reach_only_the_one_named(
     host = ConnectorHost(plugins=[tencent, echo])
     assert host.ids() == ["echo-sms", CONNECTOR_ID]
 
-    result = host.send_message("echo-sms", {"prefix": "code:"}, to="8613800138000",
-                               type="SignIn", payload={"code": "123456"})
+    result = host.send_message(
+        "echo-sms",
+        {"prefix": "code:"},
+        to="8613800138000",
+        type="SignIn",
+        payload={"code": "123456"},
+    )
     assert result.connector_id == "echo-sms"
     assert echo.sent == [{"to": "8613800138000", "type": "SignIn", "text": "code: 123456"}]
     assert emulator.stats()["requests"] == 0  # the Tencent connector saw nothing
 
-    result = host.send_message(CONNECTOR_ID, emulator.connector_config(), to="8613800138000",
-                               type="SignIn", payload={"code": "654321"})
+    result = host.send_message(
+        CONNECTOR_ID,
+        emulator.connector_config(),
+        to="8613800138000",
+        type="SignIn",
+        payload={"code": "654321"},
+    )
     assert result.connector_id == CONNECTOR_ID
     assert len(echo.sent) == 1  # and the echo connector saw nothing of that one
     assert [m["text"] for m in emulator.outbox()] == [
-        "Your sign-in code is 654321. It expires in 5 minutes."]
+        "Your sign-in code is 654321. It expires in 5 minutes."
+    ]
 
 
 def test_duplicate_id_is_refused_naming_both() -> None:
@@ -78,8 +92,10 @@ def test_duplicate_id_is_refused_naming_both() -> None:
         (lambda m: m["name"].pop("en"), "name.en: missing"),
         (lambda m: m.update(platform="Mobile"), "platform"),
         (lambda m: m["formItems"][0].update(type="Checkbox"), "formItems[0].type"),
-        (lambda m: m["formItems"].append(dict(m["formItems"][0])),
-         "formItems: key 'prefix' appears more than once"),
+        (
+            lambda m: m["formItems"].append(dict(m["formItems"][0])),
+            "formItems: key 'prefix' appears more than once",
+        ),
     ],
 )
 def test_bad_metadata_is_refused_with_a_clear_message(change: Any, expected: str) -> None:
@@ -106,11 +122,13 @@ def test_unknown_connector_names_the_installed_ones(host: ConnectorHost) -> None
     with pytest.raises(UnknownConnectorError) as info:
         host.metadata("nope")
     assert "no connector with id 'nope'; installed: tencent-short-message-service" in str(
-        info.value)
+        info.value
+    )
 
 
-def test_logto_config_validates_unchanged(host: ConnectorHost, logto_config: dict[str, Any]
-                                          ) -> None:
+def test_logto_config_validates_unchanged(
+    host: ConnectorHost, logto_config: dict[str, Any]
+) -> None:
     before = json.dumps(logto_config, sort_keys=True)
     assert host.validate_config(CONNECTOR_ID, logto_config) is logto_config
     assert json.dumps(logto_config, sort_keys=True) == before
@@ -126,7 +144,7 @@ def _problems(host: ConnectorHost, config: object) -> dict[str, str]:
     assert info.value.code is ErrorCode.INVALID_CONFIG
     found: dict[str, str] = {}
     for problem in info.value.data["problems"]:
-        found[problem["path"]] = (found.get(problem["path"], "") + " | " + problem["message"])
+        found[problem["path"]] = found.get(problem["path"], "") + " | " + problem["message"]
     return found
 
 
@@ -139,22 +157,36 @@ def _mutated(config: dict[str, Any], change: Any) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("change", "path", "words"),
     [
-        (lambda c: c["templates"].pop(3), "templates",
-         "no template for usageType Generic"),
-        (lambda c: c["templates"][1].update(usageType="Signin"), "templates[1].usageType",
-         "did you mean 'SignIn'?"),
+        (lambda c: c["templates"].pop(3), "templates", "no template for usageType Generic"),
+        (
+            lambda c: c["templates"][1].update(usageType="Signin"),
+            "templates[1].usageType",
+            "did you mean 'SignIn'?",
+        ),
         (lambda c: c.update(signName=""), "signName", "must not be empty"),
-        (lambda c: c.update(region="ap-guangzhou "), "region",
-         "leading or trailing whitespace; remove it"),
+        (
+            lambda c: c.update(region="ap-guangzhou "),
+            "region",
+            "leading or trailing whitespace; remove it",
+        ),
         (lambda c: c.update(sdkAppId="abc"), "sdkAppId", "digits"),
         (lambda c: c.update(signname="Acme"), "signname", "unknown key; did you mean 'signName'?"),
-        (lambda c: c["templates"].append({"usageType": "SignIn", "templateCode": "1"}),
-         "templates[4].usageType", "SignIn already has a template (templates[1])"),
+        (
+            lambda c: c["templates"].append({"usageType": "SignIn", "templateCode": "1"}),
+            "templates[4].usageType",
+            "SignIn already has a template (templates[1])",
+        ),
         (lambda c: c.pop("accessKeyId"), "accessKeyId", "missing; Access Key ID is required"),
-        (lambda c: c.update(endpoint="http://sms.example.com"), "endpoint",
-         "plain http is only allowed to a loopback address"),
-        (lambda c: c.update(international={"templates": []}), "international.templates",
-         "at least 1"),
+        (
+            lambda c: c.update(endpoint="http://sms.example.com"),
+            "endpoint",
+            "plain http is only allowed to a loopback address",
+        ),
+        (
+            lambda c: c.update(international={"templates": []}),
+            "international.templates",
+            "at least 1",
+        ),
     ],
 )
 def test_each_config_mistake_is_named(
@@ -165,14 +197,12 @@ def test_each_config_mistake_is_named(
     assert words in problems[path]
 
 
-def test_every_problem_is_listed_at_once(host: ConnectorHost, logto_config: dict[str, Any]
-                                         ) -> None:
+def test_every_problem_is_listed_at_once(host: ConnectorHost, logto_config: dict[str, Any]) -> None:
     config = _mutated(logto_config, lambda c: c.update(signName="", sdkAppId="abc", region=" x"))
     assert {"signName", "sdkAppId", "region"} <= set(_problems(host, config))
 
 
-def test_messages_never_quote_the_secret(host: ConnectorHost, logto_config: dict[str, Any]
-                                         ) -> None:
+def test_messages_never_quote_the_secret(host: ConnectorHost, logto_config: dict[str, Any]) -> None:
     secret = "TopSecret-Value-42 "
     config = _mutated(logto_config, lambda c: c.update(accessKeySecret=secret))
     with pytest.raises(ConnectorError) as info:
@@ -207,8 +237,9 @@ def test_connector_bug_becomes_a_clean_error() -> None:
 
     host = ConnectorHost(plugins=[Buggy()])
     with pytest.raises(ConnectorError) as info:
-        host.send_message("echo-sms", {"prefix": "p"}, to="8613800138000", type="SignIn",
-                          payload={"code": "1"})
+        host.send_message(
+            "echo-sms", {"prefix": "p"}, to="8613800138000", type="SignIn", payload={"code": "1"}
+        )
     assert info.value.code is ErrorCode.GENERAL
     assert "failed unexpectedly (ZeroDivisionError)" in info.value.message
     assert "secret-ish" not in str(info.value)
@@ -220,8 +251,9 @@ def test_dispatch_cost_does_not_grow_with_connectors() -> None:
     host = ConnectorHost(plugins=plugins)
     for cid in host.ids():
         assert len(host._get(cid).pm.hook.send_message.get_hookimpls()) == 1
-    host.send_message("echo-7", {"prefix": "p"}, to="8613800138000", type="SignIn",
-                      payload={"code": "1"})
+    host.send_message(
+        "echo-7", {"prefix": "p"}, to="8613800138000", type="SignIn", payload={"code": "1"}
+    )
     assert [len(p.sent) for p in plugins] == [0] * 7 + [1] + [0] * 12
 
 
@@ -236,8 +268,16 @@ def test_formitems_and_schema_properties_stay_in_step(host: ConnectorHost) -> No
     assert all(i.get("description") or i.get("tooltip") for i in meta["formItems"])
     templates = next(i for i in meta["formItems"] if i["key"] == "templates")
     assert [t["usageType"] for t in templates["defaultValue"]] == [
-        "SignIn", "Register", "ForgotPassword", "OrganizationInvitation", "Generic",
-        "UserPermissionValidation", "BindNewIdentifier", "MfaVerification", "BindMfa"]
+        "SignIn",
+        "Register",
+        "ForgotPassword",
+        "OrganizationInvitation",
+        "Generic",
+        "UserPermissionValidation",
+        "BindNewIdentifier",
+        "MfaVerification",
+        "BindMfa",
+    ]
     for name, prop in schema["properties"].items():
         assert {"title", "description", "examples"} <= set(prop), name
 
@@ -245,7 +285,12 @@ def test_formitems_and_schema_properties_stay_in_step(host: ConnectorHost) -> No
 def test_every_hook_is_documented() -> None:
     from connector.kit import _hookspecs
 
-    for name in ("connector_metadata", "connector_config_schema", "connector_resource",
-                 "validate_config", "send_message"):
+    for name in (
+        "connector_metadata",
+        "connector_config_schema",
+        "connector_resource",
+        "validate_config",
+        "send_message",
+    ):
         doc = getattr(_hookspecs, name).__doc__ or ""
         assert len(doc.split()) > 20, name

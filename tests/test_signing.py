@@ -42,8 +42,9 @@ def test_reproduces_sdk_capture(path: Path) -> None:
     assert parts.canonical_request == expected["canonical_request"]
     assert parts.string_to_sign == expected["string_to_sign"]
     assert parts.credential_scope == expected["credential_scope"]
-    assert signing.signing_key(inputs["secret_key"], expected["date"], "sms").hex() == (
-        expected["k_signing_hex"]
+    assert (
+        signing.signing_key(inputs["secret_key"], expected["date"], "sms").hex()
+        == (expected["k_signing_hex"])
     )
     assert parts.signature == expected["signature"]
     assert parts.authorization == expected["authorization"] == wire["Authorization"]
@@ -62,8 +63,14 @@ def _doc_request(example: dict[str, Any]) -> dict[str, Any]:
     body = example["payload_utf8"].encode("utf-8") if "payload_utf8" in example else b""
     if "action" in example:
         headers["x-tc-action"] = example["action"]  # as sent: mixed case, signed lowercased
-    return {"method": method, "path": path, "query": query, "headers": headers,
-            "body": body, "signed_headers": lines[-2].split(";")}
+    return {
+        "method": method,
+        "path": path,
+        "query": query,
+        "headers": headers,
+        "body": body,
+        "signed_headers": lines[-2].split(";"),
+    }
 
 
 @pytest.mark.parametrize("example", DOC_EXAMPLES, ids=lambda e: e["title"][:40])
@@ -92,8 +99,14 @@ def test_credential_date_is_the_utc_date() -> None:
 
 
 def test_parse_authorization_round_trip() -> None:
-    parts = signing.sign(secret_id="AKIDx", secret_key="k", service="sms", timestamp=1,
-                         headers={"content-type": "application/json", "host": "h"}, body=b"{}")
+    parts = signing.sign(
+        secret_id="AKIDx",
+        secret_key="k",
+        service="sms",
+        timestamp=1,
+        headers={"content-type": "application/json", "host": "h"},
+        body=b"{}",
+    )
     parsed = signing.parse_authorization(parts.authorization)
     assert parsed is not None
     assert (parsed.secret_id, parsed.date, parsed.service) == ("AKIDx", "1970-01-01", "sms")
@@ -101,10 +114,16 @@ def test_parse_authorization_round_trip() -> None:
     assert parsed.signature == parts.signature
 
 
-@pytest.mark.parametrize("value", [
-    "", "Basic abc", "TC3-HMAC-SHA256 Credential=a/b/c", "TC3-HMAC-SHA256 garbage",
-    "TC3-HMAC-SHA256 Credential=a/b/sms/other, SignedHeaders=host, Signature=x",
-])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "",
+        "Basic abc",
+        "TC3-HMAC-SHA256 Credential=a/b/c",
+        "TC3-HMAC-SHA256 garbage",
+        "TC3-HMAC-SHA256 Credential=a/b/sms/other, SignedHeaders=host, Signature=x",
+    ],
+)
 def test_parse_authorization_refuses_malformed(value: str) -> None:
     assert signing.parse_authorization(value) is None
 
@@ -129,16 +148,21 @@ def test_agrees_with_official_sdk_signer(
 ) -> None:
     data = json.dumps(body, ensure_ascii=ensure_ascii)
     request = SimpleNamespace(
-        method="POST", uri="/", data=data,
-        header={"Content-Type": "application/json", "Host": host,
-                "X-TC-Timestamp": str(timestamp)},
+        method="POST",
+        uri="/",
+        data=data,
+        header={"Content-Type": "application/json", "Host": host, "X-TC-Timestamp": str(timestamp)},
     )
     date = signing.utc_date(timestamp)
     expected = AbstractClient._get_tc3_signature(  # the SDK's own signer
         None, {}, request, date, "sms", secret_key
     )
     ours = signing.sign(
-        secret_id="AKID", secret_key=secret_key, service="sms", timestamp=timestamp,
-        headers=request.header, body=data.encode("utf-8"),
+        secret_id="AKID",
+        secret_key=secret_key,
+        service="sms",
+        timestamp=timestamp,
+        headers=request.header,
+        body=data.encode("utf-8"),
     )
     assert ours.signature == expected

@@ -24,8 +24,13 @@ MAINLAND = "8613800138000"
 US = "+14155552671"
 
 
-def send(host: ConnectorHost, config: dict[str, Any], to: str = MAINLAND,
-         type: str = "SignIn", **payload: Any) -> Any:
+def send(
+    host: ConnectorHost,
+    config: dict[str, Any],
+    to: str = MAINLAND,
+    type: str = "SignIn",
+    **payload: Any,
+) -> Any:
     payload.setdefault("code", "123456")
     return host.send_message(CONNECTOR_ID, config, to=to, type=type, payload=payload)
 
@@ -52,10 +57,12 @@ def test_delivers_and_reports_tencents_answer(host: ConnectorHost, emulator: Emu
 def test_logto_four_template_config_falls_back_to_generic(
     host: ConnectorHost, emulator: Emulator
 ) -> None:
-    config = emulator.connector_config(templates=[
-        {"usageType": t, "templateCode": DEMO_TEMPLATE_IDS[t]}
-        for t in ("Register", "SignIn", "ForgotPassword", "Generic")
-    ])
+    config = emulator.connector_config(
+        templates=[
+            {"usageType": t, "templateCode": DEMO_TEMPLATE_IDS[t]}
+            for t in ("Register", "SignIn", "ForgotPassword", "Generic")
+        ]
+    )
     result = send(host, config, type="MfaVerification")
     assert result.extra["templateId"] == DEMO_TEMPLATE_IDS["Generic"]
     assert emulator.outbox()[0]["text"].startswith("Your verification code is 123456")
@@ -70,8 +77,11 @@ def test_only_the_code_fills_the_template(host: ConnectorHost, emulator: Emulato
 
 def test_params_map_payload_keys_to_placeholders(host: ConnectorHost, emulator: Emulator) -> None:
     config = emulator.connector_config()
-    config["templates"][0] = {"usageType": "SignIn", "templateCode": DEMO_TWO_PARAM_TEMPLATE_ID,
-                              "params": ["code", "minutes"]}
+    config["templates"][0] = {
+        "usageType": "SignIn",
+        "templateCode": DEMO_TWO_PARAM_TEMPLATE_ID,
+        "params": ["code", "minutes"],
+    }
     send(host, config, code="424242", minutes=5)
     assert emulator.outbox()[0]["text"] == "424242 is your code; valid for 5 minutes."
 
@@ -80,16 +90,20 @@ def test_missing_payload_key_is_insufficient_parameters(
     host: ConnectorHost, emulator: Emulator
 ) -> None:
     config = emulator.connector_config()
-    config["templates"][0] = {"usageType": "SignIn", "templateCode": DEMO_TWO_PARAM_TEMPLATE_ID,
-                              "params": ["code", "minutes"]}
+    config["templates"][0] = {
+        "usageType": "SignIn",
+        "templateCode": DEMO_TWO_PARAM_TEMPLATE_ID,
+        "params": ["code", "minutes"],
+    }
     error = refused(host, config)
     assert error.code is ErrorCode.INSUFFICIENT_REQUEST_PARAMETERS
     assert "'minutes'" in error.message and "{2}" in error.message
     assert emulator.stats()["requests"] == 0
 
 
-def test_international_block_serves_other_countries(host: ConnectorHost, emulator: Emulator
-                                                    ) -> None:
+def test_international_block_serves_other_countries(
+    host: ConnectorHost, emulator: Emulator
+) -> None:
     config = emulator.connector_config()
     result = send(host, config, to=US)
     assert (result.to, result.route, result.iso_code) == (US, "international", "US")
@@ -105,8 +119,10 @@ def test_international_block_with_its_own_app(host: ConnectorHost, emulator: Emu
     config = emulator.connector_config()
     config["international"]["sdkAppId"] = "1400000001"  # not an app of the demo account
     error = refused(host, config, to=US)
-    assert error.data["tencentCode"] in ("InvalidParameterValue.SdkAppIdNotExist",
-                                         "UnauthorizedOperation.SmsSdkAppIdVerifyFail")
+    assert error.data["tencentCode"] in (
+        "InvalidParameterValue.SdkAppIdNotExist",
+        "UnauthorizedOperation.SmsSdkAppIdVerifyFail",
+    )
     assert send(host, config).route == "mainland"  # mainland still uses the top-level app
 
 
@@ -125,12 +141,15 @@ def test_without_international_block_top_level_serves_every_number(
 def test_template_not_found_names_the_type(host: ConnectorHost, emulator: Emulator) -> None:
     config = emulator.connector_config()
     config["international"]["templates"] = [
-        {"usageType": "Generic", "templateCode": DEMO_INTERNATIONAL_TEMPLATE_IDS["Generic"]}]
+        {"usageType": "Generic", "templateCode": DEMO_INTERNATIONAL_TEMPLATE_IDS["Generic"]}
+    ]
     config["international"]["templates"][0]["usageType"] = "Generic"
     assert send(host, config, to=US, type="SignIn").route == "international"
 
     # The schema insists on Generic, so only a connector called without a host meets this.
-    settings = read_settings(dict(config, templates=[{"usageType": "Register", "templateCode": "1"}]))
+    settings = read_settings(
+        dict(config, templates=[{"usageType": "Register", "templateCode": "1"}])
+    )
     with pytest.raises(ConnectorError) as info:
         choose_template(settings.mainland, "SignIn")
     assert info.value.code is ErrorCode.TEMPLATE_NOT_FOUND
@@ -152,13 +171,17 @@ def test_wrong_secret_is_invalid_config(host: ConnectorHost, emulator: Emulator)
 def test_unknown_secret_id(host: ConnectorHost, emulator: Emulator) -> None:
     error = refused(host, emulator.connector_config(accessKeyId="AKIDnobody"))
     assert (error.code, error.data["tencentCode"]) == (
-        ErrorCode.INVALID_CONFIG, "AuthFailure.SecretIdNotFound")
+        ErrorCode.INVALID_CONFIG,
+        "AuthFailure.SecretIdNotFound",
+    )
 
 
 def test_unapproved_sign(host: ConnectorHost, emulator: Emulator) -> None:
     error = refused(host, emulator.connector_config(signName="Pending"))
     assert (error.code, error.data["tencentCode"]) == (
-        ErrorCode.INVALID_CONFIG, "FailedOperation.SignatureIncorrectOrUnapproved")
+        ErrorCode.INVALID_CONFIG,
+        "FailedOperation.SignatureIncorrectOrUnapproved",
+    )
 
 
 def test_unapproved_template(host: ConnectorHost, emulator: Emulator) -> None:
@@ -183,8 +206,9 @@ def test_bad_code_parameter_is_invalid_request(host: ConnectorHost, emulator: Em
     assert error.data["tencentCode"] == "InvalidParameterValue.TemplateParameterFormatError"
 
 
-def test_per_number_limit_is_reported_from_the_item(host: ConnectorHost, emulator: Emulator
-                                                    ) -> None:
+def test_per_number_limit_is_reported_from_the_item(
+    host: ConnectorHost, emulator: Emulator
+) -> None:
     config = emulator.connector_config()
     send(host, config)
     error = refused(host, config)  # the same content again within 30 s
@@ -260,8 +284,17 @@ def test_unreadable_answer_is_invalid_response(host: ConnectorHost, emulator: Em
 def test_answer_without_an_item_for_the_number_is_invalid_response(
     host: ConnectorHost, emulator: Emulator
 ) -> None:
-    emulator.inject("wrong_shape", body={"Response": {"RequestId": "r-1", "SendStatusSet": [
-        {"PhoneNumber": "+8613900000000", "Code": "Ok", "SerialNo": "s", "Fee": 1}]}})
+    emulator.inject(
+        "wrong_shape",
+        body={
+            "Response": {
+                "RequestId": "r-1",
+                "SendStatusSet": [
+                    {"PhoneNumber": "+8613900000000", "Code": "Ok", "SerialNo": "s", "Fee": 1}
+                ],
+            }
+        },
+    )
     error = refused(host, emulator.connector_config())
     assert error.code is ErrorCode.INVALID_RESPONSE
     assert error.data["requestId"] == "r-1"

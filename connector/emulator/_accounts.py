@@ -74,8 +74,8 @@ class Account:
 
 # The built-in demo account.  Every value is fake and public on purpose: it exists so that
 # the demo, the tests and a pasted config work without a real Tencent Cloud account.
-DEMO_SECRET_ID = "AKIDemulator0000000000000000000000demo"  # noqa: S105 - fake
-DEMO_SECRET_KEY = "emulator-demo-secret-key-0000000000"  # noqa: S105 - fake
+DEMO_SECRET_ID = "AKIDemulator0000000000000000000000demo"
+DEMO_SECRET_KEY = "emulator-demo-secret-key-0000000000"
 DEMO_SDK_APP_ID = "1400000000"
 DEMO_SIGN = "Emulator"
 DEMO_PENDING_SIGN = "Pending"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import selectors
 import shutil
 import signal
 import socket
@@ -247,7 +248,12 @@ _STATUSES = frozenset(s.value for s in HTTPStatus)
 
 
 class _Server(ThreadingHTTPServer):
-    """A threading server that can wrap connections in TLS and close them all on stop."""
+    """A threading server that wraps connections in TLS when asked and stops at once.
+
+    ``serve_forever`` notices a shutdown only at its next poll; this server's loop waits on
+    the listening socket and a wake-up socket together, so ``stop_accepting`` takes effect
+    immediately (tests start and stop many emulators).
+    """
 
     daemon_threads = True
 
@@ -260,6 +266,35 @@ class _Server(ThreadingHTTPServer):
         self._live: dict[socket.socket, threading.Thread] = {}
         self._live_lock = threading.Lock()
         super().__init__(address, _Handler)
+        self._wake_reader, self._wake_writer = socket.socketpair()
+
+    def run(self) -> None:
+        """Accept connections, each served on its own thread, until ``stop_accepting``."""
+        with selectors.DefaultSelector() as selector:
+            selector.register(self.socket, selectors.EVENT_READ)
+            selector.register(self._wake_reader, selectors.EVENT_READ)
+            while True:
+                ready = [key.fileobj for key, _ in selector.select()]
+                if self._wake_reader in ready:
+                    return
+                try:
+                    request, client_address = self.get_request()
+                except OSError:  # the client gave up between select and accept
+                    continue
+                try:
+                    self.process_request(request, client_address)
+                except Exception:
+                    self.handle_error(request, client_address)
+                    self.shutdown_request(request)
+
+    def stop_accepting(self) -> None:
+        """Make ``run`` return (from any thread)."""
+        self._wake_writer.send(b"\0")
+
+    def server_close(self) -> None:
+        super().server_close()
+        self._wake_reader.close()
+        self._wake_writer.close()
 
     def server_bind(self) -> None:
         # HTTPServer.server_bind looks up the host's FQDN, a DNS query this server never needs.
@@ -373,8 +408,7 @@ class Emulator:
         self._state.url = self._url(server.server_port)
         self._server = server
         self._thread = threading.Thread(
-            target=server.serve_forever,
-            kwargs={"poll_interval": 0.1},
+            target=server.run,
             name=f"tencent-sms-emulator:{server.server_port}",
             daemon=True,
         )
@@ -388,7 +422,7 @@ class Emulator:
         if server is None:
             return
         self._state.stopping.set()  # ends injected delays early
-        server.shutdown()
+        server.stop_accepting()
         if self._thread is not None:
             self._thread.join()
         deadline = time.monotonic() + _STOP_TIMEOUT
@@ -471,6 +505,10 @@ class Emulator:
     def clear_faults(self) -> None:
         """Drop every fault not yet used."""
         self._faults.clear()
+
+    def now(self) -> float:
+        """The emulator's clock (unix seconds): real time moved by ``advance_clock``."""
+        return self._clock.now()
 
     def advance_clock(self, seconds: float) -> None:
         """Move the emulator's clock, which judges X-TC-Timestamp and the frequency limits."""

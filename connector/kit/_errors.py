@@ -8,7 +8,7 @@ from typing import Any
 
 
 class ErrorCode(str, enum.Enum):
-    """Logto's ``ConnectorErrorCodes``: the strings a host sees, and the HTTP status Logto answers."""
+    """Logto's ``ConnectorErrorCodes``: the strings a host sees (and the HTTP status for each)."""
 
     GENERAL = "general"
     INVALID_METADATA = "invalid_metadata"

@@ -107,7 +107,7 @@ class ConnectorHost:
         _check_config_schema(source, schema)
         self._by_id[connector_id] = _Loaded(connector_id, source, pm, meta, schema)  # type: ignore[arg-type]
         self._aliases.setdefault(meta["target"], connector_id)
-        return connector_id
+        return str(connector_id)
 
     def _get(self, connector_id: str) -> _Loaded:
         loaded = self._by_id.get(connector_id) or self._by_id.get(

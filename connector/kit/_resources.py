@@ -9,13 +9,18 @@ from __future__ import annotations
 
 import functools
 import json
+import sys
 from importlib import resources
-from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
+if sys.version_info >= (3, 11):
+    from importlib.resources.abc import Traversable
+else:  # pragma: no cover - Python 3.10
+    from importlib.abc import Traversable
 
-@functools.lru_cache(maxsize=None)
+
+@functools.cache
 def data_root(kind: str) -> Traversable:
     """The folder holding ``kind`` (``"schemas"`` or ``"metadata"``)."""
     packaged = resources.files("connector") / "_data" / kind
@@ -29,10 +34,11 @@ def read_bytes(kind: str, *parts: str) -> bytes:
     node = data_root(kind)
     for part in parts:
         node = node / part
-    return node.read_bytes()
+    data: bytes = node.read_bytes()
+    return data
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load_schema(name: str) -> dict[str, Any]:
     """A JSON Schema shipped in ``schemas/``, parsed once."""
     schema: dict[str, Any] = json.loads(read_bytes("schemas", name))

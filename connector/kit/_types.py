@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import asdict, dataclass, field
 import sys
+from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, TypedDict
 
 if sys.version_info >= (3, 11):

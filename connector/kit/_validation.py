@@ -88,13 +88,13 @@ class SchemaChecker:
 
     def is_valid(self, instance: object) -> bool:
         """True when the instance fits (the fast path: no messages are built)."""
-        return bool(self._validator.is_valid(instance))
+        return bool(self._validator.is_valid(instance))  # type: ignore[arg-type]
 
     def problems(self, instance: object) -> list[Problem]:
         """Every problem, each with its path and an actionable sentence, in document order."""
         found: list[Problem] = []
         missing_types: dict[str, list[str]] = {}
-        for error in self._validator.iter_errors(instance):
+        for error in self._validator.iter_errors(instance):  # type: ignore[arg-type]
             for problem in self._explain(error, missing_types):
                 if problem not in found:
                     found.append(problem)
@@ -118,30 +118,32 @@ class SchemaChecker:
         path = format_path(parts, self.root_name)
         keyword = str(error.validator)
         field = self._field_schema(parts)
-        value = error.instance
+        value: Any = error.instance
+        limit: Any = error.validator_value
+        schema: Any = error.schema if isinstance(error.schema, dict) else {}
         secret = bool(field.get("writeOnly"))
 
         if keyword == "required":
-            props = error.schema.get("properties", {}) if isinstance(error.schema, dict) else {}
-            for name in error.validator_value:
+            props = schema.get("properties", {})
+            for name in limit:
                 if isinstance(value, dict) and name not in value:
                     title = props.get(name, {}).get("title", name)
                     yield Problem(format_path([*parts, name]), f"missing; {title} is required")
         elif keyword == "additionalProperties" and isinstance(value, dict):
-            known = list(error.schema.get("properties", {}))
+            known = list(schema.get("properties", {}))
             for key in value:
                 if key in known:
                     continue
                 hint = closest(str(key), known)
                 advice = f"did you mean {hint!r}?" if hint else "allowed: " + ", ".join(known)
                 yield Problem(format_path([*parts, str(key)]), f"unknown key; {advice}")
-        elif keyword == "contains" and _const_usage_type(error.validator_value):
-            missing_types.setdefault(path, []).append(_const_usage_type(error.validator_value))
+        elif keyword == "contains" and _const_usage_type(limit):
+            missing_types.setdefault(path, []).append(_const_usage_type(limit))
         elif keyword == "type":
-            yield Problem(path, f"must be {_expected_type(error.validator_value)}, "
+            yield Problem(path, f"must be {_expected_type(limit)}, "
                           f"not {_type_name(value)}")
         elif keyword in ("enum", "const"):
-            allowed = error.validator_value if keyword == "enum" else [error.validator_value]
+            allowed = limit if keyword == "enum" else [limit]
             shown = "a value" if secret else quote(value)
             hint = closest(value, [str(a) for a in allowed]) if isinstance(value, str) else None
             advice = f"did you mean {hint!r}?" if hint else "use one of " + ", ".join(
@@ -151,9 +153,9 @@ class SchemaChecker:
         elif keyword in ("minLength", "pattern") and value == "":
             yield Problem(path, "must not be empty")
         elif keyword == "pattern" and isinstance(value, str):
-            yield Problem(path, _pattern_message(value, field, error.schema))
+            yield Problem(path, _pattern_message(value, field, schema))
         else:
-            yield Problem(path, _generic_message(keyword, error.validator_value, value))
+            yield Problem(path, _generic_message(keyword, limit, value))
 
     def _field_schema(self, parts: Sequence[str | int]) -> dict[str, Any]:
         """The schema of the field at ``parts``, with ``$ref`` targets merged under its own keys."""

@@ -22,29 +22,74 @@ _CHECK_KEYS = "check accessKeyId and accessKeySecret (no stray spaces) and that 
 
 TENCENT_ERRORS: dict[str, tuple[ErrorCode, str]] = {
     # Credentials and signatures: the admin must fix the config.
-    "AuthFailure.InvalidAuthorization": (_CONFIG, "the request signature was malformed; " + _CHECK_KEYS),
+    "AuthFailure.InvalidAuthorization": (
+        _CONFIG,
+        "the request signature was malformed; " + _CHECK_KEYS,
+    ),
     "AuthFailure.InvalidSecretId": (_CONFIG, "the access key ID is not valid; " + _CHECK_KEYS),
-    "AuthFailure.MFAFailure": (_CONFIG, "the account requires MFA for this key; use an API key without MFA protection"),
-    "AuthFailure.SecretIdNotFound": (_CONFIG, "Tencent does not know this access key ID; " + _CHECK_KEYS),
-    "AuthFailure.SignatureExpire": (_CONFIG, "the request was signed too long ago; check this server's clock (it must be within 5 minutes of UTC)"),
+    "AuthFailure.MFAFailure": (
+        _CONFIG,
+        "the account requires MFA for this key; use an API key without MFA protection",
+    ),
+    "AuthFailure.SecretIdNotFound": (
+        _CONFIG,
+        "Tencent does not know this access key ID; " + _CHECK_KEYS,
+    ),
+    "AuthFailure.SignatureExpire": (
+        _CONFIG,
+        "the request was signed too long ago; check this server's clock (it must be within 5 minutes of UTC)",
+    ),
     "AuthFailure.SignatureFailure": (_CONFIG, "the signature did not match; " + _CHECK_KEYS),
     "AuthFailure.TokenFailure": (_CONFIG, "the temporary credential token is invalid or expired"),
-    "AuthFailure.UnauthorizedOperation": (_CONFIG, "this key may not send SMS; grant it the SMS permission in Access Management (CAM)"),
+    "AuthFailure.UnauthorizedOperation": (
+        _CONFIG,
+        "this key may not send SMS; grant it the SMS permission in Access Management (CAM)",
+    ),
     # Request-level failures on Tencent's side.
-    "FailedOperation.ContainSensitiveWord": (_REQUEST, "the message contains words Tencent does not allow"),
+    "FailedOperation.ContainSensitiveWord": (
+        _REQUEST,
+        "the message contains words Tencent does not allow",
+    ),
     "FailedOperation.FailResolvePacket": (_GENERAL, "Tencent could not read the request"),
-    "FailedOperation.InsufficientBalanceInSmsPackage": (_USAGE, "the SMS package balance is used up; top it up in the SMS console"),
+    "FailedOperation.InsufficientBalanceInSmsPackage": (
+        _USAGE,
+        "the SMS package balance is used up; top it up in the SMS console",
+    ),
     "FailedOperation.JsonParseFail": (_GENERAL, "Tencent could not parse the request body"),
-    "FailedOperation.MarketingSendTimeConstraint": (_GENERAL, "marketing SMS may not be sent at this hour"),
-    "FailedOperation.PhoneNumberInBlacklist": (_REQUEST, "the recipient has blocked SMS from this sender"),
-    "FailedOperation.SignatureIncorrectOrUnapproved": (_CONFIG, "the sign name is wrong or not approved; copy signName exactly from the SMS console"),
-    "FailedOperation.TemplateIncorrectOrUnapproved": (_CONFIG, "the template is wrong or not approved; check templateCode in the SMS console"),
-    "FailedOperation.TemplateParamSetNotMatchApprovedTemplate": (_CONFIG, "the template's placeholders do not match the parameters sent; use a template with one {1}, or set the template's params"),
-    "FailedOperation.TemplateUnapprovedOrNotExist": (_CONFIG, "the template does not exist or is not approved; check templateCode"),
+    "FailedOperation.MarketingSendTimeConstraint": (
+        _GENERAL,
+        "marketing SMS may not be sent at this hour",
+    ),
+    "FailedOperation.PhoneNumberInBlacklist": (
+        _REQUEST,
+        "the recipient has blocked SMS from this sender",
+    ),
+    "FailedOperation.SignatureIncorrectOrUnapproved": (
+        _CONFIG,
+        "the sign name is wrong or not approved; copy signName exactly from the SMS console",
+    ),
+    "FailedOperation.TemplateIncorrectOrUnapproved": (
+        _CONFIG,
+        "the template is wrong or not approved; check templateCode in the SMS console",
+    ),
+    "FailedOperation.TemplateParamSetNotMatchApprovedTemplate": (
+        _CONFIG,
+        "the template's placeholders do not match the parameters sent; use a template with one {1}, or set the template's params",
+    ),
+    "FailedOperation.TemplateUnapprovedOrNotExist": (
+        _CONFIG,
+        "the template does not exist or is not approved; check templateCode",
+    ),
     # Errors inside Tencent.  A timeout there may still deliver the message.
     "InternalError.OtherError": (_GENERAL, "Tencent reported an internal error"),
-    "InternalError.RequestTimeException": (_CONFIG, "Tencent rejected the request time; check this server's clock"),
-    "InternalError.RestApiInterfaceNotExist": (_GENERAL, "Tencent does not offer this API at the endpoint; check endpoint"),
+    "InternalError.RequestTimeException": (
+        _CONFIG,
+        "Tencent rejected the request time; check this server's clock",
+    ),
+    "InternalError.RestApiInterfaceNotExist": (
+        _GENERAL,
+        "Tencent does not offer this API at the endpoint; check endpoint",
+    ),
     "InternalError.SendAndRecvFail": (_GENERAL, "Tencent failed while sending to the carrier"),
     "InternalError.SigFieldMissing": (_CONFIG, "the request had no signature; " + _CHECK_KEYS),
     "InternalError.SigVerificationFail": (_CONFIG, "the signature did not verify; " + _CHECK_KEYS),
@@ -52,48 +97,141 @@ TENCENT_ERRORS: dict[str, tuple[ErrorCode, str]] = {
     "InternalError.UnknownError": (_GENERAL, "Tencent reported an unknown error"),
     # Parameters.
     "InvalidParameterValue.ContentLengthLimit": (_REQUEST, "the message is too long"),
-    "InvalidParameterValue.IncorrectPhoneNumber": (_REQUEST, "Tencent refused the phone number; check the country code"),
-    "InvalidParameterValue.ProhibitedUseUrlInTemplateParameter": (_REQUEST, "template parameters may not contain links"),
-    "InvalidParameterValue.SdkAppIdNotExist": (_CONFIG, "the SDK App ID does not exist; copy sdkAppId from Application Management"),
-    "InvalidParameterValue.TemplateParameterFormatError": (_REQUEST, "a verification-code template accepts only 0 to 6 digits as its parameter"),
-    "InvalidParameterValue.TemplateParameterLengthLimit": (_REQUEST, "a template parameter is too long"),
+    "InvalidParameterValue.IncorrectPhoneNumber": (
+        _REQUEST,
+        "Tencent refused the phone number; check the country code",
+    ),
+    "InvalidParameterValue.ProhibitedUseUrlInTemplateParameter": (
+        _REQUEST,
+        "template parameters may not contain links",
+    ),
+    "InvalidParameterValue.SdkAppIdNotExist": (
+        _CONFIG,
+        "the SDK App ID does not exist; copy sdkAppId from Application Management",
+    ),
+    "InvalidParameterValue.TemplateParameterFormatError": (
+        _REQUEST,
+        "a verification-code template accepts only 0 to 6 digits as its parameter",
+    ),
+    "InvalidParameterValue.TemplateParameterLengthLimit": (
+        _REQUEST,
+        "a template parameter is too long",
+    ),
     # Quotas: per number (rate) and per account or app (usage).
-    "LimitExceeded.AppCountryOrRegionDailyLimit": (_USAGE, "the app's daily limit for this country or region is reached"),
-    "LimitExceeded.AppCountryOrRegionInBlacklist": (_REQUEST, "sending to this country or region is blocked in the SMS console"),
+    "LimitExceeded.AppCountryOrRegionDailyLimit": (
+        _USAGE,
+        "the app's daily limit for this country or region is reached",
+    ),
+    "LimitExceeded.AppCountryOrRegionInBlacklist": (
+        _REQUEST,
+        "sending to this country or region is blocked in the SMS console",
+    ),
     "LimitExceeded.AppDailyLimit": (_USAGE, "the app's daily SMS limit is reached"),
-    "LimitExceeded.AppGlobalDailyLimit": (_USAGE, "the app's daily international SMS limit is reached"),
-    "LimitExceeded.AppMainlandChinaDailyLimit": (_USAGE, "the app's daily mainland SMS limit is reached"),
+    "LimitExceeded.AppGlobalDailyLimit": (
+        _USAGE,
+        "the app's daily international SMS limit is reached",
+    ),
+    "LimitExceeded.AppMainlandChinaDailyLimit": (
+        _USAGE,
+        "the app's daily mainland SMS limit is reached",
+    ),
     "LimitExceeded.DailyLimit": (_USAGE, "the daily SMS limit is reached"),
-    "LimitExceeded.DeliveryFrequencyLimit": (_RATE, "messages are being sent too often; wait and try again"),
-    "LimitExceeded.PhoneNumberCountLimit": (_REQUEST, "too many numbers in one request (at most 200)"),
-    "LimitExceeded.PhoneNumberDailyLimit": (_RATE, "this number has had its daily maximum of messages; try again tomorrow"),
-    "LimitExceeded.PhoneNumberOneHourLimit": (_RATE, "this number has had its hourly maximum of messages; try again later"),
-    "LimitExceeded.PhoneNumberSameContentDailyLimit": (_RATE, "this number has had the same message too often today"),
-    "LimitExceeded.PhoneNumberThirtySecondLimit": (_RATE, "this number was sent the same message less than 30 seconds ago; wait and try again"),
+    "LimitExceeded.DeliveryFrequencyLimit": (
+        _RATE,
+        "messages are being sent too often; wait and try again",
+    ),
+    "LimitExceeded.PhoneNumberCountLimit": (
+        _REQUEST,
+        "too many numbers in one request (at most 200)",
+    ),
+    "LimitExceeded.PhoneNumberDailyLimit": (
+        _RATE,
+        "this number has had its daily maximum of messages; try again tomorrow",
+    ),
+    "LimitExceeded.PhoneNumberOneHourLimit": (
+        _RATE,
+        "this number has had its hourly maximum of messages; try again later",
+    ),
+    "LimitExceeded.PhoneNumberSameContentDailyLimit": (
+        _RATE,
+        "this number has had the same message too often today",
+    ),
+    "LimitExceeded.PhoneNumberThirtySecondLimit": (
+        _RATE,
+        "this number was sent the same message less than 30 seconds ago; wait and try again",
+    ),
     "MissingParameter.EmptyPhoneNumberSet": (_REQUEST, "no phone number was given"),
     # Permissions and the state of the account.
-    "UnauthorizedOperation.IndividualUserMarketingSmsPermissionDeny": (_CONFIG, "individual accounts may not send marketing SMS"),
-    "UnauthorizedOperation.RequestIpNotInWhitelist": (_CONFIG, "this server's IP is not on the app's allow list; add it in the SMS console"),
-    "UnauthorizedOperation.RequestPermissionDeny": (_CONFIG, "this key may not call SendSms; grant it the SMS permission"),
-    "UnauthorizedOperation.SdkAppIdIsDisabled": (_CONFIG, "the SMS app is disabled; enable it in Application Management"),
-    "UnauthorizedOperation.ServiceSuspendDueToArrears": (_USAGE, "the account is in arrears and SMS is suspended; top it up"),
-    "UnauthorizedOperation.SmsSdkAppIdVerifyFail": (_CONFIG, "the SDK App ID does not belong to this key's account; check sdkAppId"),
+    "UnauthorizedOperation.IndividualUserMarketingSmsPermissionDeny": (
+        _CONFIG,
+        "individual accounts may not send marketing SMS",
+    ),
+    "UnauthorizedOperation.RequestIpNotInWhitelist": (
+        _CONFIG,
+        "this server's IP is not on the app's allow list; add it in the SMS console",
+    ),
+    "UnauthorizedOperation.RequestPermissionDeny": (
+        _CONFIG,
+        "this key may not call SendSms; grant it the SMS permission",
+    ),
+    "UnauthorizedOperation.SdkAppIdIsDisabled": (
+        _CONFIG,
+        "the SMS app is disabled; enable it in Application Management",
+    ),
+    "UnauthorizedOperation.ServiceSuspendDueToArrears": (
+        _USAGE,
+        "the account is in arrears and SMS is suspended; top it up",
+    ),
+    "UnauthorizedOperation.SmsSdkAppIdVerifyFail": (
+        _CONFIG,
+        "the SDK App ID does not belong to this key's account; check sdkAppId",
+    ),
     "UnsupportedOperation.": (_GENERAL, "Tencent does not support this operation"),
-    "UnsupportedOperation.ChineseMainlandTemplateToGlobalPhone": (_CONFIG, "a mainland template cannot go to a number outside mainland China; add an international block with international templates"),
-    "UnsupportedOperation.ContainDomesticAndInternationalPhoneNumber": (_REQUEST, "mainland and international numbers cannot share one request"),
-    "UnsupportedOperation.GlobalTemplateToChineseMainlandPhone": (_CONFIG, "an international template cannot go to a mainland number; use a mainland template"),
-    "UnsupportedOperation.UnsupportedRegion": (_CONFIG, "SMS is not offered in this region; check region"),
+    "UnsupportedOperation.ChineseMainlandTemplateToGlobalPhone": (
+        _CONFIG,
+        "a mainland template cannot go to a number outside mainland China; add an international block with international templates",
+    ),
+    "UnsupportedOperation.ContainDomesticAndInternationalPhoneNumber": (
+        _REQUEST,
+        "mainland and international numbers cannot share one request",
+    ),
+    "UnsupportedOperation.GlobalTemplateToChineseMainlandPhone": (
+        _CONFIG,
+        "an international template cannot go to a mainland number; use a mainland template",
+    ),
+    "UnsupportedOperation.UnsupportedRegion": (
+        _CONFIG,
+        "SMS is not offered in this region; check region",
+    ),
     # Common codes of every Tencent Cloud API.
-    "RequestLimitExceeded": (_RATE, "Tencent is throttling requests from this account; try again shortly"),
-    "RequestLimitExceeded.GlobalRegionUinLimitExceeded": (_RATE, "Tencent is throttling this account; try again shortly"),
-    "RequestLimitExceeded.IPLimitExceeded": (_RATE, "Tencent is throttling this server's IP; try again shortly"),
-    "RequestLimitExceeded.UinLimitExceeded": (_RATE, "Tencent is throttling this account; try again shortly"),
+    "RequestLimitExceeded": (
+        _RATE,
+        "Tencent is throttling requests from this account; try again shortly",
+    ),
+    "RequestLimitExceeded.GlobalRegionUinLimitExceeded": (
+        _RATE,
+        "Tencent is throttling this account; try again shortly",
+    ),
+    "RequestLimitExceeded.IPLimitExceeded": (
+        _RATE,
+        "Tencent is throttling this server's IP; try again shortly",
+    ),
+    "RequestLimitExceeded.UinLimitExceeded": (
+        _RATE,
+        "Tencent is throttling this account; try again shortly",
+    ),
     "InvalidParameter": (_REQUEST, "Tencent refused a parameter"),
     "InvalidParameterValue": (_REQUEST, "Tencent refused a parameter value"),
     "MissingParameter": (_REQUEST, "a required parameter was missing"),
     "InvalidAction": (_GENERAL, "the endpoint does not offer SendSms; check endpoint"),
-    "NoSuchVersion": (_GENERAL, "the endpoint does not offer API version 2021-01-11; check endpoint"),
-    "UnsupportedRegion": (_CONFIG, "SMS is not offered in this region; check region (e.g. ap-guangzhou)"),
+    "NoSuchVersion": (
+        _GENERAL,
+        "the endpoint does not offer API version 2021-01-11; check endpoint",
+    ),
+    "UnsupportedRegion": (
+        _CONFIG,
+        "SMS is not offered in this region; check region (e.g. ap-guangzhou)",
+    ),
     "InternalError": (_GENERAL, "Tencent reported an internal error"),
 }
 
@@ -134,9 +272,7 @@ def classify(code: str) -> tuple[ErrorCode, str]:
     return _FAMILIES.get(family, _GENERAL), "Tencent refused the request"
 
 
-def tencent_error(
-    code: str, message: str, request_id: str | None, **extra: Any
-) -> ConnectorError:
+def tencent_error(code: str, message: str, request_id: str | None, **extra: Any) -> ConnectorError:
     """The :class:`ConnectorError` for one Tencent error answer."""
     logto_code, advice = classify(code)
     unknown = code in UNKNOWN_DELIVERY

@@ -83,7 +83,7 @@ def _normalize(raw: str) -> PhoneNumber:
         raise _refuse("it is not a possible phone number; include the country code", raw)
     return PhoneNumber(
         e164=phonenumbers.format_number(chosen, phonenumbers.PhoneNumberFormat.E164),
-        country_code=int(chosen.country_code),
+        country_code=int(chosen.country_code or 0),
         region=phonenumbers.region_code_for_number(chosen),
     )
 

@@ -119,8 +119,13 @@ class TencentSmsConnector:
                 log.info(
                     "send connector=%s type=%s to=%s route=%s request_id=%s "
                     "duration_ms=%.1f outcome=%s",
-                    CONNECTOR_ID, type, mask(phone.e164), phone.route, request_id,
-                    (time.monotonic() - started) * 1000, outcome,
+                    CONNECTOR_ID,
+                    type,
+                    mask(phone.e164),
+                    phone.route,
+                    request_id,
+                    (time.monotonic() - started) * 1000,
+                    outcome,
                 )
 
     def _client_for(self, config: Mapping[str, Any]) -> SendSmsClient:
@@ -155,9 +160,7 @@ def _status_for(
         )
     code = _str(item.get("Code")) or "(no code)"
     if code != "Ok":
-        raise tencent_error(
-            code, _str(item.get("Message")) or "", request_id, attempts=attempts
-        )
+        raise tencent_error(code, _str(item.get("Message")) or "", request_id, attempts=attempts)
     return item
 
 

@@ -1,0 +1,11 @@
+"""Benchmarks of the connector (not tests: they report figures and never fail a build).
+
+``python -m bench`` runs every section and prints one table; ``python -m bench --quick`` runs
+a shorter version.  Each comparison interleaves its contenders in rounds (A B A B ...) after a
+warm-up, so a busy machine shows up as a wide per-round spread rather than a wrong ratio.
+The emulator always runs in a process of its own, so server work never shares the client's
+interpreter.  The figures go to ``bench/results.json``.
+
+Sections: ``send`` (one send, four clients), ``validation``, ``signing``, ``startup``,
+``threads`` and ``memory``.
+"""
