@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
-import secrets
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
@@ -232,7 +231,7 @@ def cmd_send(args: argparse.Namespace) -> int:
         if not isinstance(extra, dict):
             raise UsageError("--payload must be a JSON object")
         payload.update(extra)
-    code = args.code or payload.get("code") or f"{secrets.randbelow(10**6):06d}"
+    code = args.code or payload.get("code") or _random_code()
     payload["code"] = code
     result = host.send_message(cid, config, to=args.to, type=args.type, payload=payload)
     if args.json:
@@ -264,6 +263,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
     return run_demo()
+
+
+def _random_code() -> str:
+    import secrets
+
+    return f"{secrets.randbelow(10**6):06d}"
 
 
 def _resolve_id(host: ConnectorHost, cid: str) -> str:

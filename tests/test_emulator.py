@@ -6,6 +6,8 @@ import contextlib
 import json
 import os
 import signal
+import socket
+import ssl
 import stat
 import subprocess
 import sys
@@ -653,6 +655,20 @@ def test_tls_is_verified_by_the_ca_bundle_and_only_by_it(tmp_path: Path) -> None
         assert signed_post(emu, sms(params=["2"]), verify=str(ca_path)).status_code == 200
 
 
+def test_tls_certificate_passes_strict_verification() -> None:
+    # Python 3.13 turns on VERIFY_X509_STRICT by default: key identifiers, key usage and
+    # basic constraints must all be right.  Check with the flags on, on any Python.
+    with Emulator(tls=True) as emu:
+        context = ssl.create_default_context(cafile=emu.ca_bundle)
+        context.verify_flags |= ssl.VERIFY_X509_STRICT | ssl.VERIFY_X509_PARTIAL_CHAIN
+        for name in ("127.0.0.1", "localhost"):
+            with (
+                socket.create_connection(("127.0.0.1", emu.port), timeout=5) as raw,
+                context.wrap_socket(raw, server_hostname=name) as tls,
+            ):
+                assert tls.version() in ("TLSv1.2", "TLSv1.3")
+
+
 def test_tls_bundle_in_a_temporary_directory_removed_on_stop() -> None:
     with Emulator(tls=True) as emu:
         bundle = emu.ca_bundle
@@ -698,7 +714,7 @@ def test_write_config_is_private(emulator: Emulator, tmp_path: Path) -> None:
 
 def test_secret_key_never_in_a_repr() -> None:
     assert "other-secret-key" not in repr(OTHER)
-    assert DEMO_SECRET_KEY not in repr(Emulator().directory.accounts)
+    assert DEMO_SECRET_KEY not in repr(Emulator().accounts)
 
 
 def test_accounts_file_is_served(tmp_path: Path) -> None:

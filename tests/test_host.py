@@ -294,3 +294,26 @@ def test_every_hook_is_documented() -> None:
     ):
         doc = getattr(_hookspecs, name).__doc__ or ""
         assert len(doc.split()) > 20, name
+
+
+def _fresh_host_imports(cache_dir: str) -> set[str]:
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from connector.kit import ConnectorHost; ConnectorHost().ids(); "
+        "print(' '.join(m for m in ('jsonschema', 'requests') if m in sys.modules))"
+    )
+    env = dict(os.environ, LOGTO_CONNECTOR_CACHE_DIR=cache_dir)
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         check=True, timeout=60).stdout
+    return set(out.split())
+
+
+def test_load_checks_are_remembered_across_processes(tmp_path: Any) -> None:
+    # The first host checks with jsonschema; the next one, seeing the same documents,
+    # needs neither jsonschema nor requests just to list connectors.
+    assert _fresh_host_imports(str(tmp_path)) == {"jsonschema"}
+    assert _fresh_host_imports(str(tmp_path)) == set()
+    assert _fresh_host_imports("off") == {"jsonschema"}

@@ -203,7 +203,7 @@ def load_accounts(path: str | os.PathLike[str]) -> tuple[Account, ...]:
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as exc:
-        raise AccountsError(f"cannot read accounts file {where}: {exc.strerror}") from None
+        raise AccountsError(f"cannot read accounts file {where}: {exc.strerror or exc}") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise AccountsError(f"accounts file {where} is not valid JSON: {exc}") from None
     try:

@@ -16,7 +16,7 @@ from ._accounts import Account, Directory, Template
 from ._clock import Clock
 from ._limits import DAILY_LIMIT, ONE_HOUR_LIMIT, THIRTY_SECOND_LIMIT, Limiter
 from ._outbox import Message
-from ._phones import PhoneNumber, parse_phone_number
+from ._phones import parse_phone_number
 
 ACTION = "SendSms"
 API_VERSION = "2021-01-11"
@@ -32,6 +32,7 @@ _VERIFICATION_PARAM = re.compile(r"\d{0,6}")
 
 INCORRECT_NUMBER = "InvalidParameterValue.IncorrectPhoneNumber"
 _PER_NUMBER_MESSAGES = {
+    "Ok": "send success",
     INCORRECT_NUMBER: "incorrect phone number format",
     THIRTY_SECOND_LIMIT: "the same content was sent to this number less than 30 seconds ago",
     ONE_HOUR_LIMIT: "this number reached its hourly message limit",
@@ -185,18 +186,18 @@ class SendSms:
         _check_params(template, req.params)
         text = template.render(req.params)
 
+        content = f"{sign_name}\n{text}"  # what "same content" compares: sign and text
         items: list[dict[str, Any]] = []
         delivered: list[Message] = []
         for raw, number in zip(req.numbers, parsed, strict=True):
             if number is None:
-                items.append(_failed_item(INCORRECT_NUMBER, raw, None, req.session_context))
+                items.append(_status(INCORRECT_NUMBER, raw, "DEF", req.session_context))
                 continue
-            content = f"{sign_name}\n{text}"
             code = (
                 self.limiter.admit(req.app_id, number.e164, content, now) if self.limiter else None
             )
             if code is not None:
-                items.append(_failed_item(code, raw, number, req.session_context))
+                items.append(_status(code, number.e164, number.iso_code, req.session_context))
                 continue
             message = Message(
                 request_id=request_id,
@@ -215,31 +216,37 @@ class SendSms:
             )
             delivered.append(message)
             items.append(
-                {
-                    "SerialNo": message.serial_no,
-                    "PhoneNumber": message.phone_number,
-                    "Fee": message.fee,
-                    "SessionContext": message.session_context,
-                    "Code": "Ok",
-                    "Message": "send success",
-                    "IsoCode": message.iso_code,
-                }
+                _status(
+                    "Ok",
+                    message.phone_number,
+                    message.iso_code,
+                    message.session_context,
+                    serial_no=message.serial_no,
+                    fee=message.fee,
+                )
             )
         body = {"Response": {"SendStatusSet": items, "RequestId": request_id}}
         return Answer(body, tuple(delivered))
 
 
-def _failed_item(
-    code: str, raw: str, number: PhoneNumber | None, session_context: str
+def _status(
+    code: str,
+    phone_number: str,
+    iso_code: str,
+    session_context: str,
+    *,
+    serial_no: str = "",
+    fee: int = 0,
 ) -> dict[str, Any]:
+    """One SendStatusSet item; a refused number has no SerialNo and costs nothing."""
     return {
-        "SerialNo": "",
-        "PhoneNumber": number.e164 if number else raw,
-        "Fee": 0,
+        "SerialNo": serial_no,
+        "PhoneNumber": phone_number,
+        "Fee": fee,
         "SessionContext": session_context,
         "Code": code,
         "Message": _PER_NUMBER_MESSAGES[code],
-        "IsoCode": number.iso_code if number else "DEF",
+        "IsoCode": iso_code,
     }
 
 

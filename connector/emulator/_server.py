@@ -314,6 +314,8 @@ class _Server(ThreadingHTTPServer):
         with self._live_lock:
             self._live[conn] = threading.current_thread()
         try:
+            if self.state.stopping.is_set():  # accepted just as stop() began: never served
+                return
             if isinstance(conn, ssl.SSLSocket):
                 conn.do_handshake()
             _Handler(conn, client_address, self)
@@ -370,13 +372,13 @@ class Emulator:
         self._requested_port = port
         self._tls = tls
         self._ca_path = os.fspath(ca_path) if ca_path is not None else None
-        self.directory = Directory((demo_account(), *(accounts or ())))
-        self.limits = DEFAULT_LIMITS if isinstance(limits, EllipsisType) else limits
+        self._directory = Directory((demo_account(), *(accounts or ())))
+        self._limits = DEFAULT_LIMITS if isinstance(limits, EllipsisType) else limits
         self._clock = Clock()
         self._outbox = Outbox()
         self._faults = FaultQueue()
         self._state = _State(
-            SendSms(self.directory, self._clock, Limiter(self.limits) if self.limits else None),
+            SendSms(self._directory, self._clock, Limiter(self._limits) if self._limits else None),
             self._outbox,
             self._faults,
             threading.Event(),
@@ -449,6 +451,16 @@ class Emulator:
             self._workdir = None
 
     # --- where it is ---------------------------------------------------------------------
+
+    @property
+    def accounts(self) -> tuple[Account, ...]:
+        """The accounts it serves: the demo account first, then those given."""
+        return self._directory.accounts
+
+    @property
+    def limits(self) -> FrequencyLimits | None:
+        """The per-number frequency limits it applies; ``None`` when switched off."""
+        return self._limits
 
     @property
     def port(self) -> int:
@@ -574,14 +586,14 @@ def serve(
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:
-        print(f"error: cannot listen on {host}:{port}: {exc.strerror or exc}", file=sys.stderr)
+        print(f"error: cannot start on {host}:{port}: {exc.strerror or exc}", file=sys.stderr)
         return 2
     restore = _stop_on_sigterm()
     try:
         try:
             written = emulator.write_config(write_config) if write_config is not None else None
         except OSError as exc:
-            print(f"error: cannot write {write_config}: {exc.strerror}", file=sys.stderr)
+            print(f"error: cannot write {write_config}: {exc.strerror or exc}", file=sys.stderr)
             return 2
         url = emulator.url
         print(f"Tencent SMS emulator on {url}")

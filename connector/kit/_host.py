@@ -13,7 +13,7 @@ from typing import Any
 
 import pluggy
 
-from . import _hookspecs
+from . import _hookspecs, _memo
 from ._cache import FingerprintCache, config_fingerprint
 from ._errors import ConnectorError, ErrorCode, UnknownConnectorError
 from ._resources import load_schema
@@ -93,7 +93,12 @@ class ConnectorHost:
                 ErrorCode.INVALID_METADATA,
                 f"connector {source}: connector_metadata() must return an object",
             )
-        _check_metadata(source, meta)
+        schema = pm.hook.connector_config_schema()
+        key = _memo.digest(meta, schema, load_schema("connector-metadata.schema.json"))
+        if not _memo.passed_before(key):
+            _check_metadata(source, meta)
+            _check_config_schema(source, schema)
+            _memo.remember(key)
         connector_id = meta["id"]
         if connector_id in self._by_id:
             other = self._by_id[connector_id].source
@@ -103,8 +108,6 @@ class ConnectorHost:
                 "uninstall one of them",
                 {"connectorId": connector_id, "sources": [other, source]},
             )
-        schema = pm.hook.connector_config_schema()
-        _check_config_schema(source, schema)
         self._by_id[connector_id] = _Loaded(connector_id, source, pm, meta, schema)  # type: ignore[arg-type]
         self._aliases.setdefault(meta["target"], connector_id)
         return str(connector_id)

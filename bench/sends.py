@@ -1,0 +1,250 @@
+"""Sections 1 and 5: one send through four clients, and sends from several threads.
+
+Every contender talks to the same emulator process over loopback and keeps its connection
+alive.  The emulator checks every signature, so each request is really signed: the raw
+clients reuse bytes signed once at the start of the section (the emulator accepts a signature
+for 300 s), the connector and the SDK sign every request as they always do.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import threading
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from ._rounds import Contender, compare, ratio_per_round, spread
+from ._plan import Plan
+
+CONNECTOR_ID = "tencent-short-message-service"
+SAME_NUMBER = "+8613800138000"
+CODE = "123456"
+TYPE = "SignIn"
+
+
+def mainland_numbers(count: int, offset: int = 0) -> list[str]:
+    """Distinct valid mainland mobiles, ``+86138`` followed by eight digits."""
+    return [f"+86138{(offset + i) % 100_000_000:08d}" for i in range(count)]
+
+
+def _cycling(values: list[str]) -> Callable[[], str]:
+    position = -1
+
+    def next_value() -> str:
+        nonlocal position
+        position = (position + 1) % len(values)
+        return values[position]
+
+    return next_value
+
+
+def request_body(config: Mapping[str, Any], number: str) -> bytes:
+    """The SendSms body the connector sends for ``number`` (same keys, same serialisation)."""
+    template = next(t for t in config["templates"] if t["usageType"] == TYPE)
+    params = {
+        "PhoneNumberSet": [number],
+        "SmsSdkAppId": config["sdkAppId"],
+        "TemplateId": template["templateCode"],
+        "TemplateParamSet": [CODE],
+        "SignName": config["signName"],
+    }
+    return json.dumps(params, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def presigned(config: Mapping[str, Any]) -> tuple[bytes, dict[str, str]]:
+    """One request body and its headers, signed now with the connector's own client."""
+    from connector.tencent_sms.client import SendSmsClient
+    from connector.tencent_sms.settings import read_settings
+
+    client = SendSmsClient(read_settings(config))
+    try:
+        body = request_body(config, SAME_NUMBER)
+        return body, client.signed_headers(body, int(time.time()))
+    finally:
+        client.close()
+
+
+def _host_send(host: Any, config: Mapping[str, Any], next_number: Callable[[], str]) -> Callable[[], object]:
+    payload = {"code": CODE}
+
+    def send() -> object:
+        return host.send_message(CONNECTOR_ID, config, to=next_number(), type=TYPE, payload=payload)
+
+    return send
+
+
+def _requests_post(url: str, body: bytes, headers: Mapping[str, str]) -> Callable[[], object]:
+    import requests
+
+    session = requests.Session()
+    # The leanest requests client: no per-request look-up of proxies and ~/.netrc (the
+    # connector does the same), so this is a floor, not a straw man.
+    session.trust_env = False
+    target = url + "/"
+    hdrs = dict(headers)
+
+    def post() -> object:
+        reply = session.post(target, data=body, headers=hdrs, timeout=(3.0, 5.0))
+        if reply.status_code != 200:
+            raise RuntimeError(f"HTTP {reply.status_code}")
+        return reply.content
+
+    return post
+
+
+def _http_client_post(url: str, body: bytes, headers: Mapping[str, str]) -> Callable[[], object]:
+    parts = urlsplit(url)
+    assert parts.hostname is not None and parts.port is not None
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=5)
+    hdrs = dict(headers)
+
+    def post() -> object:
+        connection.request("POST", "/", body, hdrs)
+        reply = connection.getresponse()
+        data = reply.read()
+        if reply.status != 200:
+            raise RuntimeError(f"HTTP {reply.status}")
+        return data
+
+    return post
+
+
+def _sdk_send(config: Mapping[str, Any]) -> Callable[[], object]:
+    from tencentcloud.common import credential
+    from tencentcloud.common.profile.client_profile import ClientProfile
+    from tencentcloud.common.profile.http_profile import HttpProfile
+    from tencentcloud.sms.v20210111 import models, sms_client
+
+    netloc = urlsplit(config["endpoint"]).netloc
+    profile = HttpProfile(protocol="http", endpoint=netloc, reqTimeout=5, keepAlive=True)
+    client = sms_client.SmsClient(
+        credential.Credential(config["accessKeyId"], config["accessKeySecret"]),
+        config["region"],
+        ClientProfile(httpProfile=profile),
+    )
+    template = next(t for t in config["templates"] if t["usageType"] == TYPE)["templateCode"]
+
+    def send() -> object:
+        # A request model per send, as an application using the SDK builds one.
+        request = models.SendSmsRequest()
+        request.PhoneNumberSet = [SAME_NUMBER]
+        request.SmsSdkAppId = config["sdkAppId"]
+        request.SignName = config["signName"]
+        request.TemplateId = template
+        request.TemplateParamSet = [CODE]
+        response = client.SendSms(request)
+        if response.SendStatusSet[0].Code != "Ok":
+            raise RuntimeError(response.SendStatusSet[0].Code)
+        return response
+
+    return send
+
+
+def run_send(emulator: Any, plan: Plan) -> dict[str, Any]:
+    """Section 1: latency and sends per second of one send, single thread."""
+    from connector.kit import ConnectorHost
+
+    config = emulator.config
+    host = ConnectorHost()
+    body, headers = presigned(config)
+    distinct = _cycling(mainland_numbers(10_000))
+    contenders = [
+        Contender("a", "(a) ConnectorHost.send_message", _host_send(host, config, distinct)),
+        Contender("a_same", "(a') same, one number (phone cache warm)",
+                  _host_send(host, config, lambda: SAME_NUMBER)),
+        Contender("b", "(b) requests.Session.post, pre-signed", _requests_post(emulator.url, body, headers)),
+        Contender("c", "(c) Tencent SDK SmsClient.SendSms", _sdk_send(config)),
+        Contender("d", "(d) http.client keep-alive, pre-signed", _http_client_post(emulator.url, body, headers)),
+    ]
+    for contender in contenders:  # each must succeed before it is timed
+        contender.call()
+    before = emulator.stats()
+    measured = compare(
+        contenders,
+        rounds=plan.send_rounds,
+        round_seconds=plan.send_round_seconds,
+        warmup_seconds=plan.warmup_seconds,
+        per_call=True,
+    )
+    after = emulator.stats()
+    emulator.clear_outbox()
+    requests_seen = after["requests"] - before["requests"]
+    delivered = after["delivered"] - before["delivered"]
+    p50 = {key: m.round_p50s for key, m in measured.items()}
+    rate = {key: m.round_rates for key, m in measured.items()}
+    return {
+        "contenders": {
+            c.key: {"label": c.label, **measured[c.key].summary()} for c in contenders
+        },
+        "ratios": {
+            "a_over_b_p50": ratio_per_round(p50["a"], p50["b"]),
+            "a_same_over_b_p50": ratio_per_round(p50["a_same"], p50["b"]),
+            "c_over_a_p50": ratio_per_round(p50["c"], p50["a"]),
+            "a_over_c_sends_per_s": ratio_per_round(rate["a"], rate["c"]),
+            "b_over_d_p50": ratio_per_round(p50["b"], p50["d"]),
+        },
+        "emulator_requests": requests_seen,
+        "emulator_delivered": delivered,
+        "all_accepted": requests_seen == delivered,
+        "notes": [
+            "(a) sends to a new number each time, cycling through 10,000 (more than the "
+            "4,096 the phone-number cache keeps), so every send parses its number",
+            "(b) and (d) post bytes signed once by the connector's own client",
+            "(c) builds a SendSmsRequest per send; client reused, keepAlive=True, http scheme",
+            "(b) uses a requests.Session with trust_env=False, as the connector does",
+        ],
+    }
+
+
+def run_threads(emulator: Any, plan: Plan) -> dict[str, Any]:
+    """Section 5: sends per second with 1, 2, 4 and 8 threads sharing one host."""
+    from connector.kit import ConnectorHost
+
+    config = emulator.config
+    host = ConnectorHost()
+    counts = (1, 2, 4, 8)
+    total = plan.thread_sends_per_round
+    numbers = mainland_numbers(total, offset=50_000_000)
+    payload = {"code": CODE}
+
+    def burst(threads: int) -> float:
+        per_thread = total // threads
+        barrier = threading.Barrier(threads + 1)
+        failures: list[BaseException] = []
+
+        def worker(index: int) -> None:
+            mine = numbers[index * per_thread : (index + 1) * per_thread]
+            barrier.wait()
+            try:
+                for number in mine:
+                    host.send_message(CONNECTOR_ID, config, to=number, type=TYPE, payload=payload)
+            except BaseException as exc:
+                failures.append(exc)
+
+        workers = [threading.Thread(target=worker, args=(i,)) for i in range(threads)]
+        for w in workers:
+            w.start()
+        barrier.wait()
+        started = time.perf_counter()
+        for w in workers:
+            w.join()
+        elapsed = time.perf_counter() - started
+        if failures:
+            raise failures[0]
+        return per_thread * threads / elapsed
+
+    for n in counts:  # warm-up: the connection pool grows to n connections
+        burst(n)
+    rates: dict[int, list[float]] = {n: [] for n in counts}
+    for _ in range(plan.thread_rounds):
+        for n in counts:
+            rates[n].append(burst(n))
+    emulator.clear_outbox()
+    return {
+        "sends_per_round": total,
+        "threads": {str(n): spread(rates[n]) for n in counts},
+        "ratio_8_over_1": ratio_per_round(rates[8], rates[1]),
+    }
