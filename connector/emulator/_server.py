@@ -265,8 +265,9 @@ class _Server(ThreadingHTTPServer):
         self.context = context
         self._live: dict[socket.socket, threading.Thread] = {}
         self._live_lock = threading.Lock()
-        super().__init__(address, _Handler)
+        # Before binding: a failed bind calls server_close, which closes these too.
         self._wake_reader, self._wake_writer = socket.socketpair()
+        super().__init__(address, _Handler)
 
     def run(self) -> None:
         """Accept connections, each served on its own thread, until ``stop_accepting``."""
