@@ -318,3 +318,44 @@ def test_every_reference_code_is_in_the_table() -> None:
                 assert f"{family}.{name}" in listed, f"{family}.{name}"
     for code in TENCENT_ERRORS:
         assert classify(code)[0] in ErrorCode
+
+
+def test_non_ascii_body_is_signed_exactly_as_sent(host: ConnectorHost, tmp_path: Any) -> None:
+    # The body goes out as compact UTF-8 (not ASCII escapes); the emulator verifies the
+    # signature over the bytes it received, so a mismatch would be SignatureFailure.
+    import json
+
+    from connector.emulator import load_accounts
+
+    accounts = tmp_path / "accounts.json"
+    accounts.write_text(json.dumps({"accounts": [{
+        "secretId": "AKIDchinese0000000000000000000000000",
+        "secretKey": "a-secret-for-the-chinese-sign",
+        "sdkAppIds": ["1400123456"],
+        "signs": [{"name": "腾讯云", "approved": True}],
+        "templates": [{"id": "300001", "text": "您的验证码是{1}，5分钟内有效。"}],
+    }]}, ensure_ascii=False), encoding="utf-8")
+    with Emulator(accounts=load_accounts(accounts)) as emu:
+        config = {
+            "accessKeyId": "AKIDchinese0000000000000000000000000",
+            "accessKeySecret": "a-secret-for-the-chinese-sign",
+            "signName": "腾讯云",
+            "sdkAppId": "1400123456",
+            "region": "ap-guangzhou",
+            "templates": [{"usageType": t, "templateCode": "300001"}
+                          for t in ("Register", "SignIn", "ForgotPassword", "Generic")],
+            "endpoint": emu.url,
+        }
+        send(host, config, code="246810")
+        assert emu.outbox()[0]["content"] == "【腾讯云】您的验证码是246810，5分钟内有效。"
+
+
+def test_one_session_per_config_reused_across_sends(
+    host: ConnectorHost, tencent: Any, emulator: Emulator
+) -> None:
+    config = emulator.connector_config()
+    for i in range(3):
+        send(host, config, to=f"861380013800{i}")
+    assert len(tencent._clients) == 1
+    send(host, dict(config, readTimeout=4), to="8613800138009")
+    assert len(tencent._clients) == 2
