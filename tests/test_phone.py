@@ -86,3 +86,14 @@ def test_any_text_is_a_number_or_a_clean_refusal(raw: str) -> None:
         assert number.e164[1:].isdigit()
         assert number.route in ("mainland", "international")
     assert code in (None, ErrorCode.INVALID_REQUEST_PARAMETERS)
+
+
+@given(
+    prefix=st.sampled_from(["+86", "0086", "86", "+86 ", "(+86) "]),
+    national=st.from_regex(r"1[3-9][0-9]{9}", fullmatch=True),
+)
+def test_mainland_shortcut_agrees_with_phonenumbers(prefix: str, national: str) -> None:
+    from connector.tencent_sms.phone import _normalize_any, _SEPARATORS
+
+    raw = prefix + national
+    assert normalize(raw) == _normalize_any(raw, _SEPARATORS.sub("", raw))

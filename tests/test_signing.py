@@ -166,3 +166,28 @@ def test_agrees_with_official_sdk_signer(
         body=data.encode("utf-8"),
     )
     assert ours.signature == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    secret_key=st.text(min_size=1, max_size=40),
+    timestamps=st.lists(st.integers(0, 4_102_444_800), min_size=1, max_size=4),
+    host=_hosts,
+    body=st.binary(max_size=200),
+)
+def test_signer_equals_sign(secret_key: str, timestamps: list[int], host: str, body: bytes) -> None:
+    # The client's Signer caches the day's key: it must agree with sign() across day changes.
+    signer = signing.Signer(secret_id="AKIDx", secret_key=secret_key, service="sms", host=host,
+                            content_type="application/json")
+    for timestamp in timestamps:
+        expected = signing.sign(
+            secret_id="AKIDx", secret_key=secret_key, service="sms", timestamp=timestamp,
+            headers={"Content-Type": "application/json", "Host": host}, body=body,
+        )
+        assert signer.authorization(body, timestamp) == expected.authorization
+
+
+def test_signer_repr_hides_the_secret() -> None:
+    signer = signing.Signer(secret_id="AKIDx", secret_key="s3cr3t-value", service="sms",
+                            host="h", content_type="application/json")
+    assert "s3cr3t" not in repr(signer)

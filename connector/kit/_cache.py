@@ -20,11 +20,12 @@ V = TypeVar("V")
 def config_fingerprint(config: object) -> bytes | None:
     """A digest of a config's exact JSON, or ``None`` when it is not plain JSON data.
 
-    Two configs have one fingerprint exactly when they serialise alike (``1`` and ``true``
-    differ, key order does not matter).
+    Two configs have one fingerprint exactly when they serialise alike: ``1`` and ``true``
+    differ, and so does key order (a reordered copy only costs a cache miss; not sorting
+    keeps this cheap enough to run on every send).
     """
     try:
-        text = json.dumps(config, sort_keys=True, separators=(",", ":"), allow_nan=False)
+        text = json.dumps(config, separators=(",", ":"), allow_nan=False)
     except (TypeError, ValueError, RecursionError):
         return None
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()

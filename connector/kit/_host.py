@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import logging
-import mimetypes
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import metadata as importlib_metadata
@@ -16,6 +14,7 @@ import pluggy
 from . import _hookspecs, _memo
 from ._cache import FingerprintCache, config_fingerprint
 from ._errors import ConnectorError, ErrorCode, UnknownConnectorError
+from ._request import plainly_valid
 from ._resources import load_schema
 from ._types import ConnectorMetadata, SendResult
 from ._validation import Problem, SchemaChecker
@@ -181,6 +180,8 @@ class ConnectorHost:
 
     def validate_request(self, to: object, type: object, payload: object) -> None:
         """Check a send request (``to``, ``type``, ``payload``) against the send-request schema."""
+        if plainly_valid(to, type, payload):
+            return
         request = {"to": to, "type": type, "payload": payload}
         checker = _request_checker()
         if not checker.is_valid(request):
@@ -327,6 +328,9 @@ def _read_resource(pm: pluggy.PluginManager, path: str) -> bytes | None:
 
 
 def _resolve_logo(pm: pluggy.PluginManager, path: str) -> str:
+    import base64
+    import mimetypes
+
     data = _read_resource(pm, path)
     if data is None:
         return path

@@ -9,8 +9,9 @@ they help and never for a ``writeOnly`` field.
 
 from __future__ import annotations
 
-import difflib
 import json
+import math
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -29,6 +30,13 @@ _JSON_TYPE = {
     type(None): "null",
 }
 _MAX_QUOTE = 40
+# Far beyond any real config or request, yet small enough that validating the most a
+# document may hold stays quick.  Larger or deeper documents are refused before the schema
+# runs (jsonschema walks every item of an array, however many the schema allows).
+MAX_VALUES = 5000
+MAX_DEPTH = 32
+MAX_PROBLEMS = 50
+_PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 @dataclass(frozen=True)
@@ -47,20 +55,87 @@ class Problem:
 
 
 def format_path(parts: Iterable[str | int], root: str = "(root)") -> str:
-    """``["templates", 2, "usageType"]`` → ``"templates[2].usageType"``."""
+    """``["templates", 2, "usageType"]`` → ``"templates[2].usageType"``.
+
+    A key that is not a short plain name is shown quoted, escaped and cut short
+    (``["signN\\u0430me"]``), so a look-alike letter, a space or a line break in a key is
+    visible and a path is always one short line.
+    """
     out = ""
     for part in parts:
         if isinstance(part, int):
             out += f"[{part}]"
+        elif isinstance(part, str) and len(part) <= _MAX_QUOTE and _PLAIN_KEY.fullmatch(part):
+            out += f".{part}" if out else part
         else:
-            out += f".{part}" if out else str(part)
+            out += f"[{quote(part)}]"
     return out or root
 
 
 def quote(value: object) -> str:
     """A short, one-line, escaped rendering of a value for a message."""
-    text = json.dumps(value, ensure_ascii=True, default=repr)
+    try:
+        text = json.dumps(value, ensure_ascii=True, default=repr)
+    except (ValueError, RecursionError):  # nested too deeply, or an int too long to print
+        text = _type_name(value)
     return text if len(text) <= _MAX_QUOTE else text[: _MAX_QUOTE - 1] + "…"
+
+
+def shape_problems(
+    instance: object, root: str = "(root)", max_values: int = MAX_VALUES,
+    max_depth: int = MAX_DEPTH,
+) -> list[Problem]:
+    """What makes a document unfit to validate at all: too many values, too deep, or values
+    JSON cannot carry (NaN, infinities, huge integers, text with unpaired surrogates).
+
+    Walks without recursion and stops at the first size problem, so it is cheap on any input.
+    """
+    found: list[Problem] = []
+    stack: list[tuple[object, tuple[str | int, ...]]] = [(instance, ())]
+    seen = 1  # values met so far, counting those still on the stack
+    while stack and len(found) < MAX_PROBLEMS:
+        value, parts = stack.pop()
+        reason = _unfit_scalar(value)
+        if reason:
+            found.append(Problem(format_path(parts, root), reason))
+        if not isinstance(value, dict | list) or not value:
+            continue
+        if len(parts) >= max_depth:
+            return [Problem(format_path(parts, root),
+                            f"is nested more than {max_depth} levels deep")]
+        seen += len(value)
+        if seen > max_values:
+            return [Problem(root, f"has more than {max_values} values; it is far too large")]
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if isinstance(key, str) and not _is_unicode(key):
+                    found.append(Problem(format_path(parts, root),
+                                         "has a key that is not valid Unicode text"))
+                else:
+                    stack.append((item, (*parts, key)))
+        else:
+            stack.extend((item, (*parts, i)) for i, item in enumerate(value))
+    return sorted(found, key=lambda p: p.path)
+
+
+def _unfit_scalar(value: object) -> str | None:
+    if isinstance(value, str):
+        return None if _is_unicode(value) else (
+            "is not valid Unicode text (it has an unpaired surrogate)"
+        )
+    if isinstance(value, float) and not math.isfinite(value):
+        return "must be a finite number (JSON has no NaN or Infinity)"
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
+        return "is a number too large to use"
+    return None
+
+
+def _is_unicode(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _type_name(value: object) -> str:
@@ -69,6 +144,8 @@ def _type_name(value: object) -> str:
 
 def closest(word: str, choices: Sequence[str]) -> str | None:
     """The choice a typo most likely meant (case-insensitive), if any is close."""
+    import difflib
+
     lowered = {choice.lower(): choice for choice in choices}
     if word.lower() in lowered:
         return lowered[word.lower()]
@@ -88,25 +165,34 @@ class SchemaChecker:
 
     def is_valid(self, instance: object) -> bool:
         """True when the instance fits (the fast path: no messages are built)."""
+        if shape_problems(instance, self.root_name):
+            return False
         return bool(self._validator.is_valid(instance))  # type: ignore[arg-type]
 
     def problems(self, instance: object) -> list[Problem]:
-        """Every problem, each with its path and an actionable sentence, in document order."""
-        found: list[Problem] = []
+        """Every problem (at most ``MAX_PROBLEMS`` and a note that there are more), each with
+        its path and an actionable sentence, in document order."""
+        unfit = shape_problems(instance, self.root_name)
+        if unfit:
+            return unfit
+        found: dict[Problem, None] = {}  # ordered, and a repeat is found at no cost
         missing_types: dict[str, list[str]] = {}
         for error in self._validator.iter_errors(instance):  # type: ignore[arg-type]
             for problem in self._explain(error, missing_types):
-                if problem not in found:
-                    found.append(problem)
+                found[problem] = None
+                if len(found) >= MAX_PROBLEMS:
+                    break
+            if len(found) >= MAX_PROBLEMS:
+                more = Problem(self.root_name, "has more problems than listed; fix these first")
+                found[more] = None
+                break
         for path, types in missing_types.items():
             example = f'{{"usageType": "{types[0]}", "templateCode": "<template id>"}}'
-            found.append(
-                Problem(
-                    path,
-                    f"no template for usageType {', '.join(types)}; add one per type, "
-                    f"e.g. {example}",
-                )
-            )
+            found[Problem(
+                path,
+                f"no template for usageType {', '.join(types)}; add one per type, "
+                f"e.g. {example}",
+            )] = None
         return sorted(found, key=lambda p: p.path)
 
     # -- one error → problems -------------------------------------------------------------

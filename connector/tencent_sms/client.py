@@ -9,9 +9,13 @@ at once with ``delivery: unknown``.
 
 from __future__ import annotations
 
+import contextvars
+import http.client
+import io
 import json
 import logging
 import random
+import socket
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -19,6 +23,7 @@ from typing import Any
 
 import requests
 import urllib3
+import urllib3.connection
 
 from .. import __version__
 from ..kit import ConnectorError, ErrorCode
@@ -49,7 +54,7 @@ class SendSmsClient:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         session = requests.Session()
-        adapter = requests.adapters.HTTPAdapter(pool_connections=1, pool_maxsize=32, max_retries=0)
+        adapter = _DeadlineAdapter(pool_connections=1, pool_maxsize=32, max_retries=0)
         session.mount("https://", adapter)
         session.mount("http://", adapter)
         # Read proxy settings from the environment once, here, rather than on every request
@@ -59,6 +64,13 @@ class SendSmsClient:
         session.verify = settings.ca_bundle or True
         self._session = session
         self._url = settings.endpoint + "/"
+        self._signer = signing.Signer(
+            secret_id=settings.secret_id,
+            secret_key=settings.secret_key,
+            service=SERVICE,
+            host=settings.host,
+            content_type=_CONTENT_TYPE,
+        )
         self._fixed_headers = {
             "Content-Type": _CONTENT_TYPE,
             "Host": settings.host,
@@ -70,7 +82,8 @@ class SendSmsClient:
         }
 
     def __repr__(self) -> str:
-        return f"SendSmsClient(endpoint={self.settings.endpoint!r}, region={self.settings.region!r})"
+        settings = self.settings
+        return f"SendSmsClient(endpoint={settings.endpoint!r}, region={settings.region!r})"
 
     def close(self) -> None:
         """Close the pooled connections."""
@@ -80,14 +93,7 @@ class SendSmsClient:
         """The headers of one attempt, signed for ``body`` at ``timestamp``."""
         headers = dict(self._fixed_headers)
         headers["X-TC-Timestamp"] = str(timestamp)
-        headers["Authorization"] = signing.sign(
-            secret_id=self.settings.secret_id,
-            secret_key=self.settings.secret_key,
-            service=SERVICE,
-            timestamp=timestamp,
-            headers=headers,
-            body=body,
-        ).authorization
+        headers["Authorization"] = self._signer.authorization(body, timestamp)
         return headers
 
     def send(self, params: Mapping[str, Any]) -> Answer:
@@ -100,8 +106,12 @@ class SendSmsClient:
         attempt = 0
         while True:
             attempt += 1
-            remaining = deadline - time.monotonic()
-            timeout = (min(settings.connect_timeout, remaining), min(settings.read_timeout, remaining))
+            # A sleep may overrun the backoff a little; never pass requests a timeout <= 0.
+            remaining = max(deadline - time.monotonic(), _MIN_TIMEOUT)
+            timeout = (
+                min(settings.connect_timeout, remaining), min(settings.read_timeout, remaining)
+            )
+            token = _DEADLINE.set(deadline)
             try:
                 reply = self._session.post(
                     self._url,
@@ -113,11 +123,14 @@ class SendSmsClient:
                 raw = reply.content
             except requests.RequestException as exc:
                 failure = _transport_failure(exc, settings, attempt)
-                if failure.data.get("delivery") == "not_sent" and _may_retry(attempt, deadline):
+                # A TLS failure is certainly not sent too, but another attempt cannot fix it.
+                if failure.data.get("reason") == "connect" and _may_retry(attempt, deadline):
                     log.debug("attempt %d could not connect (%s); retrying", attempt,
                               type(exc).__name__)
                     continue
                 raise failure from None
+            finally:
+                _DEADLINE.reset(token)
             response = _parse(reply.status_code, reply.headers.get("Content-Type"), raw, attempt)
             error = response.get("Error")
             request_id = _text(response.get("RequestId"))
@@ -143,7 +156,9 @@ def _may_retry(attempt: int, deadline: float) -> bool:
     return True
 
 
-def _transport_failure(exc: requests.RequestException, settings: Settings, attempts: int) -> ConnectorError:
+def _transport_failure(
+    exc: requests.RequestException, settings: Settings, attempts: int
+) -> ConnectorError:
     """The ConnectorError for a request that got no usable answer, with its delivery state."""
     host = settings.host
     data: dict[str, Any] = {"attempts": attempts, "endpoint": settings.endpoint}
@@ -160,7 +175,7 @@ def _transport_failure(exc: requests.RequestException, settings: Settings, attem
             f"could not reach Tencent at {host} after {attempts} attempt(s); not sent",
             {**data, "delivery": "not_sent", "reason": "connect"},
         )
-    reason = "timeout" if isinstance(exc, requests.exceptions.Timeout) else "connection"
+    reason = "timeout" if _timed_out(exc) else "connection"
     what = "no answer in time" if reason == "timeout" else "the connection broke before an answer"
     return ConnectorError(
         ErrorCode.GENERAL,
@@ -180,6 +195,15 @@ def _never_connected(exc: requests.RequestException) -> bool:
     if isinstance(reason, urllib3.exceptions.MaxRetryError):
         reason = reason.reason
     return isinstance(reason, urllib3.exceptions.NewConnectionError)
+
+
+def _timed_out(exc: requests.RequestException) -> bool:
+    """True for a read timeout, including one while reading the body (which requests reports
+    as a ConnectionError wrapping urllib3's ReadTimeoutError)."""
+    if isinstance(exc, requests.exceptions.Timeout):
+        return True
+    reason = exc.args[0] if exc.args else None
+    return isinstance(reason, urllib3.exceptions.ReadTimeoutError)
 
 
 def _parse(status: int, content_type: str | None, raw: bytes, attempts: int) -> Mapping[str, Any]:
@@ -209,3 +233,82 @@ def _parse(status: int, content_type: str | None, raw: bytes, attempts: int) -> 
 
 def _text(value: object) -> str | None:
     return value if isinstance(value, str) else None
+
+
+# -- one deadline for the whole answer ------------------------------------------------------
+#
+# A read timeout bounds each wait for the next bytes, not the whole answer: a server that
+# trickles one byte per second would hold a send (and the user at the login page) for as long
+# as it likes.  While a send is in flight its deadline sits in _DEADLINE, and the responses of
+# this client's connections read the socket through _DeadlineReader, which never waits past it.
+
+_DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "sendsms_deadline", default=None
+)
+_MIN_TIMEOUT = 0.001
+
+
+class _DeadlineReader(io.RawIOBase):
+    """Reads a socket with each wait cut to what is left before the deadline."""
+
+    def __init__(self, sock: socket.socket, deadline: float) -> None:
+        super().__init__()
+        self._sock = sock
+        self._deadline = deadline
+        self._timeout = sock.gettimeout()
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        left = self._deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("the send's deadline passed while reading the answer")
+        self._sock.settimeout(left if self._timeout is None else min(self._timeout, left))
+        return self._sock.recv_into(buffer)
+
+
+class _DeadlineResponse(http.client.HTTPResponse):
+    """An http.client response whose reads stop at the send's deadline."""
+
+    def __init__(
+        self, sock: socket.socket, debuglevel: int = 0, method: str | None = None,
+        url: str | None = None,
+    ) -> None:
+        super().__init__(sock, debuglevel, method, url)
+        deadline = _DEADLINE.get()
+        if deadline is not None:
+            self.fp.close()  # the plain socket file made above; nothing was read from it yet
+            self.fp = io.BufferedReader(_DeadlineReader(sock, deadline))
+
+
+class _HTTPConnection(urllib3.connection.HTTPConnection):
+    response_class = _DeadlineResponse
+
+
+class _HTTPSConnection(urllib3.connection.HTTPSConnection):
+    response_class = _DeadlineResponse
+
+
+class _HTTPPool(urllib3.HTTPConnectionPool):
+    ConnectionCls = _HTTPConnection
+
+
+class _HTTPSPool(urllib3.HTTPSConnectionPool):
+    ConnectionCls = _HTTPSConnection
+
+
+_POOLS: dict[str, type[urllib3.HTTPConnectionPool]] = {"http": _HTTPPool, "https": _HTTPSPool}
+
+
+class _DeadlineAdapter(requests.adapters.HTTPAdapter):
+    """requests' adapter, with connections whose answers honour the send's deadline."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = _POOLS
+
+    def proxy_manager_for(self, proxy: str, **kwargs: Any) -> urllib3.ProxyManager:
+        manager: urllib3.ProxyManager = super().proxy_manager_for(proxy, **kwargs)
+        manager.pool_classes_by_scheme = _POOLS
+        return manager

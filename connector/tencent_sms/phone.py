@@ -28,6 +28,9 @@ Route = Literal["mainland", "international"]
 _SEPARATORS = re.compile(r"[\s().\-]")
 _DIGITS = re.compile(r"[0-9]{1,17}")
 _MAINLAND_MOBILE = re.compile(r"1[3-9][0-9]{9}")
+# A mainland mobile given with its country code has exactly one reading, and phonenumbers
+# would only confirm that it is possible (11 national digits): answer without asking it.
+_MAINLAND_WITH_CODE = re.compile(r"(?:\+|00)?86(1[3-9][0-9]{9})")
 
 
 @dataclass(frozen=True)
@@ -54,9 +57,16 @@ def normalize(raw: str) -> PhoneNumber:
 
 @functools.lru_cache(maxsize=4096)
 def _normalize(raw: str) -> PhoneNumber:
+    text = _SEPARATORS.sub("", raw)
+    mainland = _MAINLAND_WITH_CODE.fullmatch(text)
+    if mainland:
+        return PhoneNumber("+86" + mainland.group(1), 86, "CN")
+    return _normalize_any(raw, text)
+
+
+def _normalize_any(raw: str, text: str) -> PhoneNumber:
     import phonenumbers
 
-    text = _SEPARATORS.sub("", raw)
     if text.startswith("+"):
         candidates = [text[1:]]
     elif text.startswith("00"):

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
+import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +22,11 @@ DEFAULT_CONNECT_TIMEOUT = 3.0
 DEFAULT_READ_TIMEOUT = 5.0
 DEFAULT_SEND_TIMEOUT = 10.0
 DEFAULT_PARAMS = ("code",)
+# Tencent API keys are ASCII; the SecretId travels in the Authorization header, where any
+# other character would break the request rather than be refused by Tencent.
+_API_KEY = re.compile(r"[\x21-\x7e]+")
+_HOST_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_HOST_NAME = re.compile(rf"{_HOST_LABEL}(?:\.{_HOST_LABEL})*\.?")
 
 
 @dataclass(frozen=True)
@@ -105,10 +112,18 @@ def _templates(items: Sequence[Mapping[str, Any]]) -> dict[str, Template]:
 
 
 def problems(config: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
-    """What the schema cannot say: repeated usage types, the endpoint's safety, the CA file."""
+    """What the schema cannot say: the keys' characters, control characters in the sign,
+    repeated usage types, the endpoint's safety, the CA file."""
+    for key in ("accessKeyId", "accessKeySecret"):
+        if not _API_KEY.fullmatch(config[key]):
+            # Never quote the value: for the secret that would be a leak.
+            yield key, ("has a character no Tencent API key has (a space, a look-alike "
+                        "letter or an invisible one); copy it again from the console")
+    yield from _control_characters("signName", config["signName"])
     yield from _duplicate_types("templates", config["templates"])
     intl = config.get("international")
     if isinstance(intl, Mapping):
+        yield from _control_characters("international.signName", intl.get("signName"))
         yield from _duplicate_types("international.templates", intl["templates"])
     if "endpoint" in config:
         reason = endpoint_problem(config["endpoint"])
@@ -119,7 +134,15 @@ def problems(config: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
         yield "caBundle", "no such file; give the path of a PEM file with the CA certificates"
 
 
-def _duplicate_types(path: str, templates: Sequence[Mapping[str, Any]]) -> Iterator[tuple[str, str]]:
+def _control_characters(path: str, text: object) -> Iterator[tuple[str, str]]:
+    if isinstance(text, str) and any(unicodedata.category(c) in ("Cc", "Cf") for c in text):
+        yield path, ("has a control or invisible formatting character; type the sign name "
+                     "again exactly as the SMS console shows it")
+
+
+def _duplicate_types(
+    path: str, templates: Sequence[Mapping[str, Any]]
+) -> Iterator[tuple[str, str]]:
     seen: dict[str, int] = {}
     for index, item in enumerate(templates):
         usage = item["usageType"]
@@ -152,9 +175,20 @@ def endpoint_problem(endpoint: str) -> str | None:
         return "must be just scheme, host and optional port (no path, query or fragment)"
     if port == 0:
         return "has port 0; give a real port or none"
+    if not (_is_ip(parts.hostname) or _HOST_NAME.fullmatch(parts.hostname)):
+        return ("the host must be a DNS name or an IP address in ASCII (an international "
+                "domain name goes in its xn-- form)")
     if parts.scheme == "http" and not _is_loopback(parts.hostname):
         return "plain http is only allowed to a loopback address; use https"
     return None
+
+
+def _is_ip(hostname: str) -> bool:
+    try:
+        ipaddress.ip_address(hostname)
+    except ValueError:
+        return False
+    return True
 
 
 def _is_loopback(hostname: str) -> bool:

@@ -136,3 +136,47 @@ def parse_authorization(value: str) -> Authorization | None:
     if terminator != "tc3_request" or not all(signed) or not signature:
         return None
     return Authorization(secret_id, date, service, signed, signature)
+
+
+class Signer:
+    """Signs request after request for one credential, host and content type.
+
+    Equal to :func:`sign` with the default signed headers (``content-type;host``), but
+    derives the signing key once per UTC day and builds the fixed part of the canonical
+    request once, since a client signs every send with the same values.
+    """
+
+    def __init__(
+        self, *, secret_id: str, secret_key: str, service: str, host: str, content_type: str
+    ) -> None:
+        self._secret_id = secret_id
+        self._secret_key = secret_key
+        self._service = service
+        names = ";".join(DEFAULT_SIGNED_HEADERS)
+        self._canonical_prefix = (
+            f"POST\n/\n\ncontent-type:{content_type.strip().lower()}\n"
+            f"host:{host.strip().lower()}\n\n{names}\n"
+        )
+        self._credential_tail = f"/{service}/tc3_request, SignedHeaders={names}, Signature="
+        # One tuple, replaced whole, so threads never pair one day's date with another's key.
+        self._dated_key: tuple[str, bytes] = ("", b"")
+
+    def __repr__(self) -> str:
+        return f"Signer(secret_id={self._secret_id!r}, service={self._service!r})"
+
+    def authorization(self, body: bytes, timestamp: int) -> str:
+        """The Authorization header for ``body`` sent at ``timestamp``."""
+        date = utc_date(timestamp)
+        key_date, key = self._dated_key
+        if key_date != date:  # a new day: derive again (a race only repeats the work)
+            key = signing_key(self._secret_key, date, self._service)
+            self._dated_key = (date, key)
+        canonical = self._canonical_prefix + hashlib.sha256(body).hexdigest()
+        string_to_sign = (
+            f"{ALGORITHM}\n{timestamp}\n{date}/{self._service}/tc3_request\n"
+            + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+        )
+        signature = hmac.new(key, string_to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
+        return (
+            f"{ALGORITHM} Credential={self._secret_id}/{date}{self._credential_tail}{signature}"
+        )
