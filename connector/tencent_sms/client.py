@@ -80,6 +80,12 @@ class SendSmsClient:
             "X-TC-Language": "en-US",
             "User-Agent": f"logto-connector-tencent-sms/{__version__}",
         }
+        # The URL and the fixed headers never change for this client: prepare them once
+        # (parsing and re-quoting the URL is the costliest step of a requests call) and copy
+        # the prepared request for each attempt.
+        self._template = session.prepare_request(
+            requests.Request("POST", self._url, headers=self._fixed_headers)
+        )
 
     def __repr__(self) -> str:
         settings = self.settings
@@ -113,13 +119,10 @@ class SendSmsClient:
             )
             token = _DEADLINE.set(deadline)
             try:
-                reply = self._session.post(
-                    self._url,
-                    data=body,
-                    headers=self.signed_headers(body, int(time.time())),
-                    timeout=timeout,
-                    allow_redirects=False,
-                )
+                prepared = self._template.copy()
+                prepared.headers.update(self.signed_headers(body, int(time.time())))
+                prepared.prepare_body(body, None)
+                reply = self._session.send(prepared, timeout=timeout, allow_redirects=False)
                 raw = reply.content
             except requests.RequestException as exc:
                 failure = _transport_failure(exc, settings, attempt)
