@@ -15,6 +15,7 @@ from types import TracebackType
 from typing import Any
 
 _START_TIMEOUT = 20.0
+_TICKS = os.sysconf("SC_CLK_TCK")
 # Loopback needs no proxy, whatever the environment says.
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
@@ -37,9 +38,17 @@ class EmulatorProcess:
 
     def __enter__(self) -> EmulatorProcess:
         command = [
-            sys.executable, "-m", "connector.cli", "emulator",
-            "--host", "127.0.0.1", "--port", "0", "--no-limits",
-            "--write-config", str(self.config_path),
+            sys.executable,
+            "-m",
+            "connector.cli",
+            "emulator",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--no-limits",
+            "--write-config",
+            str(self.config_path),
         ]
         with open(self._log_path, "wb") as log:
             self._process = subprocess.Popen(
@@ -75,6 +84,16 @@ class EmulatorProcess:
         """The child's process id."""
         assert self._process is not None
         return self._process.pid
+
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) the emulator process has used so far.
+
+        Read from /proc in clock ticks (usually 10 ms), so it is only meaningful over
+        many requests.
+        """
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rpartition(")")[2].split()
+        # After the command name: state is field 3, utime and stime are fields 14 and 15.
+        return (int(fields[11]) + int(fields[12])) / _TICKS
 
     def stats(self) -> dict[str, int]:
         """``{"requests": N, "delivered": M}`` since the emulator started."""
@@ -112,12 +131,17 @@ class EmulatorProcess:
                     return
             except OSError:
                 time.sleep(0.02)
-        raise RuntimeError(f"the emulator's health endpoint did not answer in {_START_TIMEOUT:.0f} s")
+        raise RuntimeError(
+            f"the emulator's health endpoint did not answer in {_START_TIMEOUT:.0f} s"
+        )
 
     def _check_alive(self) -> None:
         assert self._process is not None
         if self._process.poll() is not None:
-            log = self._log_path.read_text("utf-8", errors="replace") if os.path.exists(
-                self._log_path
-            ) else ""
-            raise RuntimeError(f"the emulator exited with status {self._process.returncode}: {log}")
+            log = (
+                self._log_path.read_text("utf-8", errors="replace")
+                if os.path.exists(self._log_path)
+                else ""
+            )
+            status = self._process.returncode
+            raise RuntimeError(f"the emulator exited with status {status}: {log}")

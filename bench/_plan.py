@@ -25,13 +25,13 @@ class Plan:
 FULL = Plan(
     name="full",
     warmup_seconds=0.5,
-    send_rounds=12,
-    send_round_seconds=0.5,
+    send_rounds=10,
+    send_round_seconds=0.4,
     micro_rounds=10,
     micro_round_seconds=0.25,
     startup_runs=15,
-    thread_rounds=8,
-    thread_sends_per_round=400,
+    thread_rounds=6,
+    thread_sends_per_round=320,
     memory_first=1_000,
     memory_total=10_000,
 )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import statistics
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +32,12 @@ class Measured:
     round_rates: list[float] = field(default_factory=list)  # calls per second, per round
     round_p50s: list[float] = field(default_factory=list)  # seconds, per round (per-call mode)
     latencies: list[float] = field(default_factory=list)  # seconds, every call (per-call mode)
+    counted: dict[str, float] = field(default_factory=dict)  # each counter's growth, all rounds
+
+    @property
+    def calls(self) -> int:
+        """Calls made in all rounds (warm-up excluded)."""
+        return self.batch * len(self.round_rates)
 
     def summary(self) -> dict[str, Any]:
         """The figures results.json keeps (times in milliseconds)."""
@@ -51,6 +57,8 @@ class Measured:
                 samples=len(ordered),
                 p50_ms_rounds=[round(v * 1e3, 4) for v in self.round_p50s],
             )
+        for name, total in self.counted.items():
+            out[f"{name}_ms_per_call"] = total / self.calls * 1e3
         return out
 
 
@@ -99,6 +107,7 @@ def compare(
     round_seconds: float,
     warmup_seconds: float,
     per_call: bool,
+    counters: Mapping[str, Callable[[], float]] | None = None,
 ) -> dict[str, Measured]:
     """Warm each contender up, then run them in ``rounds`` interleaved rounds.
 
@@ -116,6 +125,7 @@ def compare(
         for contender in contenders:
             result = measured[contender.key]
             call, batch = contender.call, result.batch
+            before = {name: read() for name, read in (counters or {}).items()}
             if per_call:
                 times = [0.0] * batch
                 started = clock()
@@ -132,4 +142,6 @@ def compare(
                     call()
                 elapsed = clock() - started
             result.round_rates.append(batch / elapsed)
+            for name, read in (counters or {}).items():
+                result.counted[name] = result.counted.get(name, 0.0) + read() - before[name]
     return measured

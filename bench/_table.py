@@ -13,8 +13,10 @@ class Table:
 
     rows: list[tuple[str, ...] | str] = field(default_factory=list)
 
-    def section(self, title: str) -> None:
-        """Start a section (a heading line across the table)."""
+    def section(self, title: str, others: float | None = None) -> None:
+        """Start a section (a heading line across the table), noting other processes' load."""
+        if others is not None:
+            title += f" [others busy: {others:.1f} CPU]"
         self.rows.append(title)
 
     def row(

@@ -28,8 +28,10 @@ def _status_kib(field: str) -> int:
     raise RuntimeError(f"/proc/self/status has no {field}")
 
 
-def _rss_kib() -> int:
+def _rss_kib(peaks: dict[str, int] | None = None, label: str = "") -> int:
     gc.collect()
+    if peaks is not None:
+        peaks[label] = _status_kib("VmHWM")
     return _status_kib("VmRSS")
 
 
@@ -38,34 +40,50 @@ def measure(config_path: str, first: int, total: int) -> dict[str, Any]:
     from connector.kit import ConnectorHost
 
     config = json.loads(Path(config_path).read_text("utf-8"))
-    rss: dict[str, int] = {"started": _rss_kib()}
-    host = ConnectorHost()
     payload = {"code": CODE}
     numbers = mainland_numbers(total, offset=20_000_000)
-    rss["numbers_made"] = _rss_kib()
+    peaks: dict[str, int] = {}  # VmHWM, the peak so far, at each point
+
+    def note(label: str) -> int:
+        rss[label] = _rss_kib(peaks, label)
+        return rss[label]
+
+    rss: dict[str, int] = {}
+    note("before the host (numbers made)")
+    host = ConnectorHost()
+    note("host made")
     for index, number in enumerate(numbers, start=1):
         host.send_message(CONNECTOR_ID, config, to=number, type=TYPE, payload=payload)
-        if index == 1:
-            rss["after_1"] = _rss_kib()
-        if index == first:
-            rss[f"after_{first}"] = _rss_kib()
-    rss[f"after_{total}"] = _rss_kib()
+        if index in (1, first):
+            note(f"after {index:,} send{'s' if index > 1 else ''}")
+    after_first = rss[f"after {first:,} sends"]
+    after_total = note(f"after {total:,} sends")
     return {
         "first": first,
         "total": total,
         "rss_kib": rss,
-        "peak_rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,  # KiB on Linux
-        "vm_hwm_kib": _status_kib("VmHWM"),
-        "growth_ratio": rss[f"after_{total}"] / rss[f"after_{first}"],
+        "peak_so_far_kib": peaks,
+        "peak_rss_kib": _status_kib("VmHWM"),
+        # Linux keeps ru_maxrss across exec, so it can report the parent's size at fork.
+        "ru_maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        "growth_ratio": after_total / after_first,
     }
 
 
 def run_memory(emulator: Any, plan: Plan) -> dict[str, Any]:
     """Run :func:`measure` in a fresh interpreter against ``emulator``."""
     out = subprocess.run(
-        [sys.executable, "-m", "bench.memory", str(emulator.config_path),
-         str(plan.memory_first), str(plan.memory_total)],
-        capture_output=True, text=True, check=True,
+        [
+            sys.executable,
+            "-m",
+            "bench.memory",
+            str(emulator.config_path),
+            str(plan.memory_first),
+            str(plan.memory_total),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
         cwd=Path(__file__).resolve().parent.parent,
     ).stdout
     emulator.clear_outbox()

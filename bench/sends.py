@@ -1,4 +1,8 @@
-"""Sections 1 and 5: one send through four clients, and sends from several threads.
+"""Sections 1 and 5: one send, single thread, and sends from several threads.
+
+Section 1 sends through (a) the connector's host, (b) a bare requests session, (c) Tencent's
+official SDK, (d) http.client and (e) urllib3, then through (a) with one layer removed at a
+time, which shows where the connector's own time goes.
 
 Every contender talks to the same emulator process over loopback and keeps its connection
 alive.  The emulator checks every signature, so each request is really signed: the raw
@@ -16,8 +20,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from ._rounds import Contender, compare, ratio_per_round, spread
 from ._plan import Plan
+from ._rounds import Contender, compare, ratio_per_round, spread
 
 CONNECTOR_ID = "tencent-short-message-service"
 SAME_NUMBER = "+8613800138000"
@@ -67,7 +71,9 @@ def presigned(config: Mapping[str, Any]) -> tuple[bytes, dict[str, str]]:
         client.close()
 
 
-def _host_send(host: Any, config: Mapping[str, Any], next_number: Callable[[], str]) -> Callable[[], object]:
+def _host_send(
+    host: Any, config: Mapping[str, Any], next_number: Callable[[], str]
+) -> Callable[[], object]:
     payload = {"code": CODE}
 
     def send() -> object:
@@ -112,6 +118,29 @@ def _http_client_post(url: str, body: bytes, headers: Mapping[str, str]) -> Call
     return post
 
 
+def _urllib3_post(url: str, body: bytes, headers: Mapping[str, str]) -> Callable[[], object]:
+    import urllib3
+
+    parts = urlsplit(url)
+    assert parts.hostname is not None and parts.port is not None
+    pool = urllib3.HTTPConnectionPool(
+        parts.hostname,
+        parts.port,
+        maxsize=1,
+        retries=False,
+        timeout=urllib3.Timeout(connect=3.0, read=5.0),
+    )
+    hdrs = dict(headers)
+
+    def post() -> object:
+        reply = pool.urlopen("POST", "/", body=body, headers=hdrs, redirect=False)
+        if reply.status != 200:
+            raise RuntimeError(f"HTTP {reply.status}")
+        return reply.data
+
+    return post
+
+
 def _sdk_send(config: Mapping[str, Any]) -> Callable[[], object]:
     from tencentcloud.common import credential
     from tencentcloud.common.profile.client_profile import ClientProfile
@@ -143,6 +172,73 @@ def _sdk_send(config: Mapping[str, Any]) -> Callable[[], object]:
     return send
 
 
+def _layers(host: Any, config: Mapping[str, Any], url: str) -> list[Contender]:
+    """(a) with one layer peeled off at a time, down to a requests post signed per call.
+
+    The difference between two neighbours is what that layer costs inside a real send loop
+    (where caches are colder than in a micro-benchmark of the same code).
+    """
+    import requests
+
+    from connector.tencent_sms.client import SendSmsClient
+    from connector.tencent_sms.settings import read_settings
+
+    plugin = next(p for p in host._by_id[CONNECTOR_ID].pm.get_plugins())
+    payload = {"code": CODE}
+    body = request_body(config, SAME_NUMBER)
+    params = json.loads(body)
+    client = SendSmsClient(read_settings(config))
+    session = requests.Session()
+    session.trust_env = False
+    target = url + "/"
+
+    def plugin_send() -> object:
+        return plugin.send_message(to=SAME_NUMBER, type=TYPE, payload=payload, config=config)
+
+    def client_send() -> object:
+        return client.send(params)
+
+    def signed_post() -> object:
+        headers = client.signed_headers(body, int(time.time()))
+        return session.post(target, data=body, headers=headers, timeout=(3.0, 5.0)).content
+
+    return [
+        Contender("layer_plugin", "  plugin.send_message (no host checks)", plugin_send),
+        Contender("layer_client", "  SendSmsClient.send (no plugin work)", client_send),
+        Contender("layer_signed_post", "  requests post, signed per call", signed_post),
+    ]
+
+
+# (a) peeled layer by layer: what each step from one contender to the next leaves out.
+LAYERS = (
+    ("a", "a_same", "parse a new phone number"),
+    ("a_same", "layer_plugin", "host: validate_config + validate_request"),
+    ("layer_plugin", "layer_client", "plugin: number, template, client look-up, result"),
+    ("layer_client", "layer_signed_post", "client: body JSON, deadline, answer parsing"),
+    ("layer_signed_post", "b", "signing every request"),
+)
+
+
+def _layer_costs(measured: Mapping[str, Any]) -> list[dict[str, Any]]:
+    costs = []
+    for upper, lower, what in LAYERS:
+        top, bottom = measured[upper], measured[lower]
+        diffs = [(t - b) * 1e3 for t, b in zip(top.round_p50s, bottom.round_p50s, strict=True)]
+        cpu = (
+            top.counted["client_cpu"] / top.calls - bottom.counted["client_cpu"] / bottom.calls
+        ) * 1e3
+        costs.append(
+            {
+                "from": upper,
+                "to": lower,
+                "what": what,
+                "p50_ms": spread(diffs),
+                "client_cpu_ms": cpu,
+            }
+        )
+    return costs
+
+
 def run_send(emulator: Any, plan: Plan) -> dict[str, Any]:
     """Section 1: latency and sends per second of one send, single thread."""
     from connector.kit import ConnectorHost
@@ -153,11 +249,28 @@ def run_send(emulator: Any, plan: Plan) -> dict[str, Any]:
     distinct = _cycling(mainland_numbers(10_000))
     contenders = [
         Contender("a", "(a) ConnectorHost.send_message", _host_send(host, config, distinct)),
-        Contender("a_same", "(a') same, one number (phone cache warm)",
-                  _host_send(host, config, lambda: SAME_NUMBER)),
-        Contender("b", "(b) requests.Session.post, pre-signed", _requests_post(emulator.url, body, headers)),
+        Contender(
+            "b",
+            "(b) requests.Session.post, pre-signed",
+            _requests_post(emulator.url, body, headers),
+        ),
         Contender("c", "(c) Tencent SDK SmsClient.SendSms", _sdk_send(config)),
-        Contender("d", "(d) http.client keep-alive, pre-signed", _http_client_post(emulator.url, body, headers)),
+        Contender(
+            "d",
+            "(d) http.client keep-alive, pre-signed",
+            _http_client_post(emulator.url, body, headers),
+        ),
+        Contender(
+            "e",
+            "(e) urllib3 connection pool, pre-signed",
+            _urllib3_post(emulator.url, body, headers),
+        ),
+        Contender(
+            "a_same",
+            "(a') as (a), one number (phone cache warm)",
+            _host_send(host, config, lambda: SAME_NUMBER),
+        ),
+        *_layers(host, config, emulator.url),
     ]
     for contender in contenders:  # each must succeed before it is timed
         contender.call()
@@ -168,6 +281,7 @@ def run_send(emulator: Any, plan: Plan) -> dict[str, Any]:
         round_seconds=plan.send_round_seconds,
         warmup_seconds=plan.warmup_seconds,
         per_call=True,
+        counters={"client_cpu": time.process_time, "server_cpu": emulator.cpu_seconds},
     )
     after = emulator.stats()
     emulator.clear_outbox()
@@ -177,7 +291,8 @@ def run_send(emulator: Any, plan: Plan) -> dict[str, Any]:
     rate = {key: m.round_rates for key, m in measured.items()}
     return {
         "contenders": {
-            c.key: {"label": c.label, **measured[c.key].summary()} for c in contenders
+            c.key: {"key": c.key, "label": c.label.strip(), **measured[c.key].summary()}
+            for c in contenders
         },
         "ratios": {
             "a_over_b_p50": ratio_per_round(p50["a"], p50["b"]),
@@ -185,7 +300,10 @@ def run_send(emulator: Any, plan: Plan) -> dict[str, Any]:
             "c_over_a_p50": ratio_per_round(p50["c"], p50["a"]),
             "a_over_c_sends_per_s": ratio_per_round(rate["a"], rate["c"]),
             "b_over_d_p50": ratio_per_round(p50["b"], p50["d"]),
+            "b_over_e_p50": ratio_per_round(p50["b"], p50["e"]),
+            "a_over_e_p50": ratio_per_round(p50["a"], p50["e"]),
         },
+        "layer_costs": _layer_costs(measured),
         "emulator_requests": requests_seen,
         "emulator_delivered": delivered,
         "all_accepted": requests_seen == delivered,
@@ -195,6 +313,9 @@ def run_send(emulator: Any, plan: Plan) -> dict[str, Any]:
             "(b) and (d) post bytes signed once by the connector's own client",
             "(c) builds a SendSmsRequest per send; client reused, keepAlive=True, http scheme",
             "(b) uses a requests.Session with trust_env=False, as the connector does",
+            "(e) is the urllib3 pool requests itself sits on, called directly",
+            "client_cpu / server_cpu: CPU time of this process / of the emulator process per "
+            "call, over all rounds (the server's from /proc, in 10 ms ticks)",
         ],
     }
 

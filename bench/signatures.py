@@ -27,14 +27,20 @@ def run_signing(config: dict[str, Any], plan: Plan) -> dict[str, Any]:
     date = utc_date(timestamp)
     headers = {"Content-Type": _CONTENT_TYPE, "Host": _HOST}
     request = SimpleNamespace(
-        method="POST", uri="/", data=text,
+        method="POST",
+        uri="/",
+        data=text,
         header={**headers, "X-TC-Timestamp": str(timestamp)},  # the SDK's signer reads it
     )
 
     def ours() -> str:
         return sign(
-            secret_id=secret_id, secret_key=secret_key, service="sms",
-            timestamp=timestamp, headers=headers, body=body,
+            secret_id=secret_id,
+            secret_key=secret_key,
+            service="sms",
+            timestamp=timestamp,
+            headers=headers,
+            body=body,
         ).authorization
 
     def sdk() -> str:
@@ -43,10 +49,17 @@ def run_signing(config: dict[str, Any], plan: Plan) -> dict[str, Any]:
         )
         return signature
 
-    agree = sign(
-        secret_id=secret_id, secret_key=secret_key, service="sms",
-        timestamp=timestamp, headers=headers, body=body,
-    ).signature == sdk()
+    agree = (
+        sign(
+            secret_id=secret_id,
+            secret_key=secret_key,
+            service="sms",
+            timestamp=timestamp,
+            headers=headers,
+            body=body,
+        ).signature
+        == sdk()
+    )
     contenders = [
         Contender("ours", "connector signing.sign", ours),
         Contender("sdk", "SDK AbstractClient._get_tc3_signature", sdk),

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -15,15 +18,19 @@ from ._plan import Plan
 from ._rounds import spread
 
 HEAVY = ("requests", "urllib3", "jsonschema", "phonenumbers", "tencentcloud")
-IMPORTTIME_CODE = "from connector.kit import ConnectorHost; ConnectorHost().ids()"
+HOST_CODE = "from connector.kit import ConnectorHost; ConnectorHost().ids()"
+# The host may remember, on disk, that a connector passed its load-time checks (which need
+# jsonschema); with this set it checks every time, as on a machine's very first run.
+NO_CHECK_CACHE: Mapping[str, str | None] = {"LOGTO_CONNECTOR_CACHE_DIR": "off"}
 
 # What each check runs in a fresh interpreter before reading sys.modules.
-_MODULE_CHECKS = {
-    "import connector.kit": "import connector.kit",
-    "import connector.tencent_sms": "import connector.tencent_sms",
-    "import connector.tencent_sms.plugin": "import connector.tencent_sms.plugin",
-    "import connector.cli": "import connector.cli",
-    "ConnectorHost()": "from connector.kit import ConnectorHost; ConnectorHost().ids()",
+_MODULE_CHECKS: dict[str, tuple[str, Mapping[str, str | None]]] = {
+    "import connector.kit": ("import connector.kit", {}),
+    "import connector.tencent_sms": ("import connector.tencent_sms", {}),
+    "import connector.tencent_sms.plugin": ("import connector.tencent_sms.plugin", {}),
+    "import connector.cli": ("import connector.cli", {}),
+    "ConnectorHost()": (HOST_CODE, {}),
+    "ConnectorHost(), check cache off": (HOST_CODE, NO_CHECK_CACHE),
 }
 
 
@@ -38,30 +45,56 @@ def console_script() -> str:
     return found
 
 
-def _wall(command: list[str]) -> float:
+def _environment(overrides: Mapping[str, str | None]) -> dict[str, str]:
+    """This process's environment with ``overrides`` applied (``None`` removes a variable)."""
+    env = dict(os.environ)
+    for name, value in overrides.items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
+    return env
+
+
+def _wall(command: list[str], env: Mapping[str, str]) -> float:
+    environment = dict(env)
     started = time.perf_counter()
-    subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+    subprocess.run(
+        command,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        check=True,
+        env=environment,
+    )
     return time.perf_counter() - started
 
 
-def _loaded_modules(code: str) -> dict[str, bool]:
+def _loaded_modules(code: str, env: Mapping[str, str | None]) -> dict[str, bool]:
     probe = (
         f"{code}\nimport json, sys\n"
         f"print(json.dumps({{m: m in sys.modules for m in {list(HEAVY)!r}}}))"
     )
     out = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=_environment(env),
     ).stdout
     loaded: dict[str, bool] = json.loads(out.strip().splitlines()[-1])
     return loaded
 
 
-def importtime(code: str, top: int = 10) -> dict[str, Any]:
+def importtime(code: str, env: Mapping[str, str], top: int = 10) -> dict[str, Any]:
     """The imports of ``code`` by ``-X importtime``: the ``top`` largest, by cumulative and self."""
     err = subprocess.run(
-        [sys.executable, "-X", "importtime", "-c", code], capture_output=True, text=True, check=True
+        [sys.executable, "-X", "importtime", "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=dict(env),
     ).stderr
-    rows = []
+    rows: list[dict[str, Any]] = []
     for line in err.splitlines():
         if not line.startswith("import time:") or "|" not in line:
             continue
@@ -69,13 +102,24 @@ def importtime(code: str, top: int = 10) -> dict[str, Any]:
         if not fields[0].strip().isdigit():
             continue  # the header line
         name = fields[2].rstrip()
-        depth = (len(name) - len(name.lstrip())) // 2
-        rows.append({
-            "module": name.strip(),
-            "depth": depth,
-            "self_ms": int(fields[0]) / 1000,
-            "cumulative_ms": int(fields[1]) / 1000,
-        })
+        rows.append(
+            {
+                "module": name.strip(),
+                "depth": (len(name) - len(name.lstrip())) // 2,
+                "self_ms": int(fields[0]) / 1000,
+                "cumulative_ms": int(fields[1]) / 1000,
+                "imported_by": None,
+            }
+        )
+    # -X importtime prints a module after everything it imported (post-order), so read
+    # backwards: the closest earlier-printed module one level up is the importer.
+    stack: list[dict[str, Any]] = []
+    for row in reversed(rows):
+        while stack and stack[-1]["depth"] >= row["depth"]:
+            stack.pop()
+        if stack:
+            row["imported_by"] = stack[-1]["module"]
+        stack.append(row)
     total = sum(r["self_ms"] for r in rows)
     return {
         "code": code,
@@ -87,28 +131,54 @@ def importtime(code: str, top: int = 10) -> dict[str, Any]:
 
 
 def run_startup(plan: Plan) -> dict[str, Any]:
-    """Fresh processes, interleaved in rounds after two warm-up runs each; medians in ms."""
+    """Fresh processes, interleaved in rounds after two warm-up runs each; medians in ms.
+
+    The timed processes may write bytecode, to a cache folder of their own (so nothing is
+    written into the source tree): after the warm-up every module loads from its .pyc, as
+    it does from an installed wheel.  Where this shell forbids bytecode
+    (PYTHONDONTWRITEBYTECODE), ``list`` is timed that way too, since an editable install
+    then compiles the project's modules on every start.
+    """
     python = sys.executable
-    commands = {
-        "python -c pass": [python, "-c", "pass"],
-        "import connector.kit": [python, "-c", "import connector.kit"],
-        "import connector.tencent_sms.plugin": [python, "-c", "import connector.tencent_sms.plugin"],
-        "logto-connector list": [console_script(), "list"],
-    }
-    for command in commands.values():
-        for _ in range(2):
-            _wall(command)
-    times: dict[str, list[float]] = {name: [] for name in commands}
-    for _ in range(plan.startup_runs):
-        for name, command in commands.items():
-            times[name].append(_wall(command) * 1e3)
+    script = console_script()
+    with tempfile.TemporaryDirectory(prefix="bench-pycache-") as pycache:
+        cached = _environment({"PYTHONDONTWRITEBYTECODE": None, "PYTHONPYCACHEPREFIX": pycache})
+        commands: dict[str, tuple[list[str], Mapping[str, str]]] = {
+            "python -c pass": ([python, "-c", "pass"], cached),
+            "import connector.kit": ([python, "-c", "import connector.kit"], cached),
+            "import connector.tencent_sms.plugin": (
+                [python, "-c", "import connector.tencent_sms.plugin"],
+                cached,
+            ),
+            "logto-connector list": ([script, "list"], cached),
+            "logto-connector list, check cache off": (
+                [script, "list"],
+                {**cached, **{k: v for k, v in NO_CHECK_CACHE.items() if v is not None}},
+            ),
+        }
+        if os.environ.get("PYTHONDONTWRITEBYTECODE"):
+            commands["logto-connector list, no bytecode (as this shell)"] = (
+                [script, "list"],
+                dict(os.environ),
+            )
+        for command, env in commands.values():
+            for _ in range(2):
+                _wall(command, env)
+        times: dict[str, list[float]] = {name: [] for name in commands}
+        for _ in range(plan.startup_runs):
+            for name, (command, env) in commands.items():
+                times[name].append(_wall(command, env) * 1e3)
+        imports = importtime(HOST_CODE, cached)
     baseline = statistics.median(times["python -c pass"])
     return {
         "runs": plan.startup_runs,
+        "bytecode": "cached in a private PYTHONPYCACHEPREFIX, filled by the warm-up runs",
         "wall_ms": {name: spread(values) for name, values in times.items()},
         "over_bare_interpreter_ms": {
             name: statistics.median(values) - baseline for name, values in times.items()
         },
-        "modules_loaded": {name: _loaded_modules(code) for name, code in _MODULE_CHECKS.items()},
-        "importtime": importtime(IMPORTTIME_CODE),
+        "modules_loaded": {
+            name: _loaded_modules(code, env) for name, (code, env) in _MODULE_CHECKS.items()
+        },
+        "importtime": imports,
     }

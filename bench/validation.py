@@ -40,14 +40,26 @@ def run_validation(config: Mapping[str, Any], plan: Plan) -> dict[str, Any]:
     jsonschema.validate(config, schema)
 
     contenders = [
-        Contender("host_cached", "host.validate_config (same config)",
-                  lambda: host.validate_config(CONNECTOR_ID, config)),
-        Contender("host_cold", "host.validate_config (new config each call)",
-                  lambda: host.validate_config(CONNECTOR_ID, fresh())),
-        Contender("jsonschema_validate", "jsonschema.validate(config, schema)",
-                  lambda: jsonschema.validate(config, schema)),
-        Contender("jsonschema_compiled", "Draft202012Validator(schema).validate, reused",
-                  lambda: compiled.validate(config)),
+        Contender(
+            "host_cached",
+            "host.validate_config (same config)",
+            lambda: host.validate_config(CONNECTOR_ID, config),
+        ),
+        Contender(
+            "host_cold",
+            "host.validate_config (new config each call)",
+            lambda: host.validate_config(CONNECTOR_ID, fresh()),
+        ),
+        Contender(
+            "jsonschema_validate",
+            "jsonschema.validate(config, schema)",
+            lambda: jsonschema.validate(config, schema),
+        ),
+        Contender(
+            "jsonschema_compiled",
+            "Draft202012Validator(schema).validate, reused",
+            lambda: compiled.validate(config),
+        ),
     ]
     measured = compare(
         contenders,
