@@ -73,7 +73,10 @@ def _print_json(document: object) -> None:
 def _build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog=PROG, description="Logto-style SMS connectors: inspect, check, send.")
     parser.add_argument(
-        "--plugin", action="append", default=[], metavar="MODULE:OBJECT",
+        "--plugin",
+        action="append",
+        default=[],
+        metavar="MODULE:OBJECT",
         help="also load this connector object (for trying a connector before packaging it)",
     )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -144,13 +147,15 @@ def cmd_list(args: argparse.Namespace) -> int:
     rows = []
     for cid in host.ids():
         meta = host.metadata(cid)
-        rows.append({
-            "id": cid,
-            "target": meta["target"],
-            "name": meta["name"].get("en", cid),
-            "platform": meta["platform"],
-            "source": host.source(cid),
-        })
+        rows.append(
+            {
+                "id": cid,
+                "target": meta["target"],
+                "name": meta["name"].get("en", cid),
+                "platform": meta["platform"],
+                "source": host.source(cid),
+            }
+        )
     if args.json:
         _print_json(rows)
     elif not rows:
@@ -200,11 +205,13 @@ def cmd_validate(args: argparse.Namespace) -> int:
     config = read_config(args.config)
     problems = host.config_problems(cid, config)
     if args.json:
-        _print_json({
-            "ok": not problems,
-            **({"code": ErrorCode.INVALID_CONFIG.value} if problems else {}),
-            "problems": [p.to_dict() for p in problems],
-        })
+        _print_json(
+            {
+                "ok": not problems,
+                **({"code": ErrorCode.INVALID_CONFIG.value} if problems else {}),
+                "problems": [p.to_dict() for p in problems],
+            }
+        )
         return 1 if problems else 0
     if not problems:
         print(f"config is valid for {cid}")
@@ -212,8 +219,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
     for problem in problems:
         print(f"  {problem}")
     noun = "problem" if len(problems) == 1 else "problems"
-    print(f"{PROG}: invalid_config: config has {len(problems)} {noun} (listed above)",
-          file=sys.stderr)
+    print(
+        f"{PROG}: invalid_config: config has {len(problems)} {noun} (listed above)", file=sys.stderr
+    )
     return 1
 
 
@@ -283,8 +291,9 @@ def read_config(where: str) -> object:
         else:
             with open(where, "rb") as handle:
                 raw = handle.read(MAX_CONFIG_BYTES + 1)
-    except OSError as exc:
-        raise UsageError(f"cannot read config {where!r}: {exc.strerror or type(exc).__name__}") from None
+    except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
+        reason = getattr(exc, "strerror", None) or type(exc).__name__
+        raise UsageError(f"cannot read config {where!r}: {reason}") from None
     if len(raw) > MAX_CONFIG_BYTES:
         raise ConnectorError(ErrorCode.INVALID_CONFIG, "config is larger than 1 MiB")
     try:
@@ -298,6 +307,10 @@ def read_config(where: str) -> object:
         ) from None
     except RecursionError:
         raise ConnectorError(ErrorCode.INVALID_CONFIG, "config JSON is nested too deeply") from None
+    except ValueError:  # Python refuses to read integers of more than 4300 digits
+        raise ConnectorError(
+            ErrorCode.INVALID_CONFIG, "config has a number too long to read"
+        ) from None
 
 
 if __name__ == "__main__":  # pragma: no cover

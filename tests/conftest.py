@@ -15,6 +15,7 @@ from connector.emulator import Emulator
 from connector.kit import ConnectorHost, TemplateType
 from connector.tencent_sms import TencentSmsConnector
 
+
 def pytest_configure(config: pytest.Config) -> None:
     # Keep the host's memo of passed load checks out of the user's cache folder.
     os.environ["LOGTO_CONNECTOR_CACHE_DIR"] = tempfile.mkdtemp(prefix="logto-connector-test-")

@@ -306,8 +306,14 @@ def _fresh_host_imports(cache_dir: str) -> set[str]:
         "print(' '.join(m for m in ('jsonschema', 'requests') if m in sys.modules))"
     )
     env = dict(os.environ, LOGTO_CONNECTOR_CACHE_DIR=cache_dir)
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                         check=True, timeout=60).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout
     return set(out.split())
 
 

@@ -93,7 +93,7 @@ def test_any_text_is_a_number_or_a_clean_refusal(raw: str) -> None:
     national=st.from_regex(r"1[3-9][0-9]{9}", fullmatch=True),
 )
 def test_mainland_shortcut_agrees_with_phonenumbers(prefix: str, national: str) -> None:
-    from connector.tencent_sms.phone import _normalize_any, _SEPARATORS
+    from connector.tencent_sms.phone import _SEPARATORS, _normalize_any
 
     raw = prefix + national
     assert normalize(raw) == _normalize_any(raw, _SEPARATORS.sub("", raw))

@@ -16,15 +16,21 @@ CHECKER = SchemaChecker(load_schema("send-request.schema.json"))
 
 _text = st.text(alphabet=st.characters(codec="utf-8"), max_size=300)
 _values = st.one_of(
-    _text, st.integers(), st.floats(allow_nan=False), st.booleans(), st.none(),
+    _text,
+    st.integers(),
+    st.floats(allow_nan=False),
+    st.booleans(),
+    st.none(),
     st.lists(st.integers(), max_size=2),
 )
 _keys = st.one_of(st.sampled_from(["code", "locale", "uiLocales", "link", "minutes"]), _text)
 _payloads = st.one_of(
     st.dictionaries(_keys, _values, max_size=22),
-    st.builds(lambda code, extra: {"code": code, **extra},
-              st.from_regex(r"[0-9A-Za-z]{0,11}", fullmatch=True),
-              st.dictionaries(_keys, _values, max_size=3)),
+    st.builds(
+        lambda code, extra: {"code": code, **extra},
+        st.from_regex(r"[0-9A-Za-z]{0,11}", fullmatch=True),
+        st.dictionaries(_keys, _values, max_size=3),
+    ),
     _values,
 )
 _phones = st.one_of(st.from_regex(r"\+?[0-9( )-]{0,34}", fullmatch=True), _text, st.integers())

@@ -177,17 +177,31 @@ def test_agrees_with_official_sdk_signer(
 )
 def test_signer_equals_sign(secret_key: str, timestamps: list[int], host: str, body: bytes) -> None:
     # The client's Signer caches the day's key: it must agree with sign() across day changes.
-    signer = signing.Signer(secret_id="AKIDx", secret_key=secret_key, service="sms", host=host,
-                            content_type="application/json")
+    signer = signing.Signer(
+        secret_id="AKIDx",
+        secret_key=secret_key,
+        service="sms",
+        host=host,
+        content_type="application/json",
+    )
     for timestamp in timestamps:
         expected = signing.sign(
-            secret_id="AKIDx", secret_key=secret_key, service="sms", timestamp=timestamp,
-            headers={"Content-Type": "application/json", "Host": host}, body=body,
+            secret_id="AKIDx",
+            secret_key=secret_key,
+            service="sms",
+            timestamp=timestamp,
+            headers={"Content-Type": "application/json", "Host": host},
+            body=body,
         )
         assert signer.authorization(body, timestamp) == expected.authorization
 
 
 def test_signer_repr_hides_the_secret() -> None:
-    signer = signing.Signer(secret_id="AKIDx", secret_key="s3cr3t-value", service="sms",
-                            host="h", content_type="application/json")
+    signer = signing.Signer(
+        secret_id="AKIDx",
+        secret_key="s3cr3t-value",
+        service="sms",
+        host="h",
+        content_type="application/json",
+    )
     assert "s3cr3t" not in repr(signer)

@@ -328,13 +328,23 @@ def test_non_ascii_body_is_signed_exactly_as_sent(host: ConnectorHost, tmp_path:
     from connector.emulator import load_accounts
 
     accounts = tmp_path / "accounts.json"
-    accounts.write_text(json.dumps({"accounts": [{
-        "secretId": "AKIDchinese0000000000000000000000000",
-        "secretKey": "a-secret-for-the-chinese-sign",
-        "sdkAppIds": ["1400123456"],
-        "signs": [{"name": "腾讯云", "approved": True}],
-        "templates": [{"id": "300001", "text": "您的验证码是{1}，5分钟内有效。"}],
-    }]}, ensure_ascii=False), encoding="utf-8")
+    accounts.write_text(
+        json.dumps(
+            {
+                "accounts": [
+                    {
+                        "secretId": "AKIDchinese0000000000000000000000000",
+                        "secretKey": "a-secret-for-the-chinese-sign",
+                        "sdkAppIds": ["1400123456"],
+                        "signs": [{"name": "腾讯云", "approved": True}],
+                        "templates": [{"id": "300001", "text": "您的验证码是{1}，5分钟内有效。"}],
+                    }
+                ]
+            },
+            ensure_ascii=False,
+        ),
+        encoding="utf-8",
+    )
     with Emulator(accounts=load_accounts(accounts)) as emu:
         config = {
             "accessKeyId": "AKIDchinese0000000000000000000000000",
@@ -342,8 +352,10 @@ def test_non_ascii_body_is_signed_exactly_as_sent(host: ConnectorHost, tmp_path:
             "signName": "腾讯云",
             "sdkAppId": "1400123456",
             "region": "ap-guangzhou",
-            "templates": [{"usageType": t, "templateCode": "300001"}
-                          for t in ("Register", "SignIn", "ForgotPassword", "Generic")],
+            "templates": [
+                {"usageType": t, "templateCode": "300001"}
+                for t in ("Register", "SignIn", "ForgotPassword", "Generic")
+            ],
             "endpoint": emu.url,
         }
         send(host, config, code="246810")

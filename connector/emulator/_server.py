@@ -256,6 +256,9 @@ class _Server(ThreadingHTTPServer):
     """
 
     daemon_threads = True
+    # socketserver's default backlog of 5 drops connections when many clients connect at
+    # once (the kernel then retries after a second, or resets): tests use 16 threads.
+    request_queue_size = 128
 
     def __init__(
         self, address: tuple[str, int], state: _State, context: ssl.SSLContext | None

@@ -210,8 +210,9 @@ class ConnectorHost:
             raise
         except Exception as exc:
             # A connector bug: keep the traceback in the log, give the caller a clean error.
-            log.warning("connector %s raised %s", loaded.connector_id, type_name(exc),
-                        exc_info=True)
+            log.warning(
+                "connector %s raised %s", loaded.connector_id, type_name(exc), exc_info=True
+            )
             raise ConnectorError(
                 ErrorCode.GENERAL,
                 f"connector {loaded.connector_id} failed unexpectedly ({type_name(exc)})",

@@ -82,7 +82,9 @@ def quote(value: object) -> str:
 
 
 def shape_problems(
-    instance: object, root: str = "(root)", max_values: int = MAX_VALUES,
+    instance: object,
+    root: str = "(root)",
+    max_values: int = MAX_VALUES,
     max_depth: int = MAX_DEPTH,
 ) -> list[Problem]:
     """What makes a document unfit to validate at all: too many values, too deep, or values
@@ -101,16 +103,27 @@ def shape_problems(
         if not isinstance(value, dict | list) or not value:
             continue
         if len(parts) >= max_depth:
-            return [Problem(format_path(parts, root),
-                            f"is nested more than {max_depth} levels deep")]
+            return [
+                Problem(format_path(parts, root), f"is nested more than {max_depth} levels deep")
+            ]
         seen += len(value)
         if seen > max_values:
             return [Problem(root, f"has more than {max_values} values; it is far too large")]
         if isinstance(value, dict):
             for key, item in value.items():
-                if isinstance(key, str) and not _is_unicode(key):
-                    found.append(Problem(format_path(parts, root),
-                                         "has a key that is not valid Unicode text"))
+                if not isinstance(key, str):
+                    found.append(
+                        Problem(
+                            format_path(parts, root),
+                            f"has a key that is {_type_name(key)}, not text",
+                        )
+                    )
+                elif not _is_unicode(key):
+                    found.append(
+                        Problem(
+                            format_path(parts, root), "has a key that is not valid Unicode text"
+                        )
+                    )
                 else:
                     stack.append((item, (*parts, key)))
         else:
@@ -120,8 +133,10 @@ def shape_problems(
 
 def _unfit_scalar(value: object) -> str | None:
     if isinstance(value, str):
-        return None if _is_unicode(value) else (
-            "is not valid Unicode text (it has an unpaired surrogate)"
+        return (
+            None
+            if _is_unicode(value)
+            else ("is not valid Unicode text (it has an unpaired surrogate)")
         )
     if isinstance(value, float) and not math.isfinite(value):
         return "must be a finite number (JSON has no NaN or Infinity)"
@@ -188,11 +203,13 @@ class SchemaChecker:
                 break
         for path, types in missing_types.items():
             example = f'{{"usageType": "{types[0]}", "templateCode": "<template id>"}}'
-            found[Problem(
-                path,
-                f"no template for usageType {', '.join(types)}; add one per type, "
-                f"e.g. {example}",
-            )] = None
+            found[
+                Problem(
+                    path,
+                    f"no template for usageType {', '.join(types)}; add one per type, "
+                    f"e.g. {example}",
+                )
+            ] = None
         return sorted(found, key=lambda p: p.path)
 
     # -- one error → problems -------------------------------------------------------------
@@ -226,14 +243,15 @@ class SchemaChecker:
         elif keyword == "contains" and _const_usage_type(limit):
             missing_types.setdefault(path, []).append(_const_usage_type(limit))
         elif keyword == "type":
-            yield Problem(path, f"must be {_expected_type(limit)}, "
-                          f"not {_type_name(value)}")
+            yield Problem(path, f"must be {_expected_type(limit)}, not {_type_name(value)}")
         elif keyword in ("enum", "const"):
             allowed = limit if keyword == "enum" else [limit]
             shown = "a value" if secret else quote(value)
             hint = closest(value, [str(a) for a in allowed]) if isinstance(value, str) else None
-            advice = f"did you mean {hint!r}?" if hint else "use one of " + ", ".join(
-                str(a) for a in allowed
+            advice = (
+                f"did you mean {hint!r}?"
+                if hint
+                else "use one of " + ", ".join(str(a) for a in allowed)
             )
             yield Problem(path, f"{shown} is not allowed; {advice}")
         elif keyword in ("minLength", "pattern") and value == "":
@@ -276,16 +294,24 @@ def _const_usage_type(subschema: object) -> str:
 
 def _expected_type(expected: object) -> str:
     names = expected if isinstance(expected, list) else [expected]
-    words = {"object": "an object", "array": "an array", "string": "a string",
-             "integer": "a whole number", "number": "a number", "boolean": "true or false",
-             "null": "null"}
+    words = {
+        "object": "an object",
+        "array": "an array",
+        "string": "a string",
+        "integer": "a whole number",
+        "number": "a number",
+        "boolean": "true or false",
+        "null": "null",
+    }
     return " or ".join(words.get(str(n), str(n)) for n in names)
 
 
 def _pattern_message(value: str, field: Mapping[str, Any], schema: Mapping[str, Any]) -> str:
     if value != value.strip():
-        return ("has leading or trailing whitespace; remove it (a space copied from a console "
-                "is a common cause of signature failures)")
+        return (
+            "has leading or trailing whitespace; remove it (a space copied from a console "
+            "is a common cause of signature failures)"
+        )
     hint = schema.get("errorMessage") or field.get("errorMessage")
     examples = field.get("examples") or schema.get("examples") or []
     text = str(hint) if hint else "does not have the expected form"

@@ -115,7 +115,8 @@ class SendSmsClient:
             # A sleep may overrun the backoff a little; never pass requests a timeout <= 0.
             remaining = max(deadline - time.monotonic(), _MIN_TIMEOUT)
             timeout = (
-                min(settings.connect_timeout, remaining), min(settings.read_timeout, remaining)
+                min(settings.connect_timeout, remaining),
+                min(settings.read_timeout, remaining),
             )
             token = _DEADLINE.set(deadline)
             try:
@@ -128,8 +129,9 @@ class SendSmsClient:
                 failure = _transport_failure(exc, settings, attempt)
                 # A TLS failure is certainly not sent too, but another attempt cannot fix it.
                 if failure.data.get("reason") == "connect" and _may_retry(attempt, deadline):
-                    log.debug("attempt %d could not connect (%s); retrying", attempt,
-                              type(exc).__name__)
+                    log.debug(
+                        "attempt %d could not connect (%s); retrying", attempt, type(exc).__name__
+                    )
                     continue
                 raise failure from None
             finally:
@@ -226,10 +228,13 @@ def _parse(status: int, content_type: str | None, raw: bytes, attempts: int) -> 
     if not isinstance(response, dict):
         raise ConnectorError(
             ErrorCode.INVALID_RESPONSE,
-            "Tencent's answer was not a SendSms response (no Response object); "
-            "delivery is unknown",
-            {"httpStatus": status, "contentType": content_type, "delivery": "unknown",
-             "attempts": attempts},
+            "Tencent's answer was not a SendSms response (no Response object); delivery is unknown",
+            {
+                "httpStatus": status,
+                "contentType": content_type,
+                "delivery": "unknown",
+                "attempts": attempts,
+            },
         )
     return response
 
@@ -275,7 +280,10 @@ class _DeadlineResponse(http.client.HTTPResponse):
     """An http.client response whose reads stop at the send's deadline."""
 
     def __init__(
-        self, sock: socket.socket, debuglevel: int = 0, method: str | None = None,
+        self,
+        sock: socket.socket,
+        debuglevel: int = 0,
+        method: str | None = None,
         url: str | None = None,
     ) -> None:
         super().__init__(sock, debuglevel, method, url)

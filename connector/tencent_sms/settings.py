@@ -117,8 +117,13 @@ def problems(config: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
     for key in ("accessKeyId", "accessKeySecret"):
         if not _API_KEY.fullmatch(config[key]):
             # Never quote the value: for the secret that would be a leak.
-            yield key, ("has a character no Tencent API key has (a space, a look-alike "
-                        "letter or an invisible one); copy it again from the console")
+            yield (
+                key,
+                (
+                    "has a character no Tencent API key has (a space, a look-alike "
+                    "letter or an invisible one); copy it again from the console"
+                ),
+            )
     yield from _control_characters("signName", config["signName"])
     yield from _duplicate_types("templates", config["templates"])
     intl = config.get("international")
@@ -136,8 +141,13 @@ def problems(config: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
 
 def _control_characters(path: str, text: object) -> Iterator[tuple[str, str]]:
     if isinstance(text, str) and any(unicodedata.category(c) in ("Cc", "Cf") for c in text):
-        yield path, ("has a control or invisible formatting character; type the sign name "
-                     "again exactly as the SMS console shows it")
+        yield (
+            path,
+            (
+                "has a control or invisible formatting character; type the sign name "
+                "again exactly as the SMS console shows it"
+            ),
+        )
 
 
 def _duplicate_types(
@@ -176,8 +186,10 @@ def endpoint_problem(endpoint: str) -> str | None:
     if port == 0:
         return "has port 0; give a real port or none"
     if not (_is_ip(parts.hostname) or _HOST_NAME.fullmatch(parts.hostname)):
-        return ("the host must be a DNS name or an IP address in ASCII (an international "
-                "domain name goes in its xn-- form)")
+        return (
+            "the host must be a DNS name or an IP address in ASCII (an international "
+            "domain name goes in its xn-- form)"
+        )
     if parts.scheme == "http" and not _is_loopback(parts.hostname):
         return "plain http is only allowed to a loopback address; use https"
     return None

@@ -177,6 +177,4 @@ class Signer:
             + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
         )
         signature = hmac.new(key, string_to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
-        return (
-            f"{ALGORITHM} Credential={self._secret_id}/{date}{self._credential_tail}{signature}"
-        )
+        return f"{ALGORITHM} Credential={self._secret_id}/{date}{self._credential_tail}{signature}"
