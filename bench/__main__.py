@@ -236,6 +236,12 @@ def build_table(results: dict[str, Any], found: list[dict[str, Any]]) -> Table:
             ratio(r["median"]),
             span(ratio(r["min"]), ratio(r["max"])),
         )
+        r = signing["ratios"]["client_signer_over_sdk"]
+        table.row(
+            "client Signer / SDK, signatures per second",
+            ratio(r["median"]),
+            span(ratio(r["min"]), ratio(r["max"])),
+        )
         table.row("signatures agree", "yes" if signing["signatures_agree"] else "NO")
 
     startup = results.get("startup")
