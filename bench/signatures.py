@@ -60,18 +60,7 @@ def run_signing(config: dict[str, Any], plan: Plan) -> dict[str, Any]:
         )
         return signature
 
-    agree = (
-        sign(
-            secret_id=secret_id,
-            secret_key=secret_key,
-            service="sms",
-            timestamp=timestamp,
-            headers=headers,
-            body=body,
-        ).signature
-        == sdk()
-        and client_signer() == ours()
-    )
+    agree = ours() == client_signer() and ours().endswith("Signature=" + sdk())
     contenders = [
         Contender("ours", "connector signing.sign", ours),
         Contender("client", "connector Signer (what each send uses)", client_signer),

@@ -12,32 +12,32 @@ from typing import Any
 import pytest
 
 from connector.emulator import DEMO_SECRET_KEY, Emulator
+from tests.cli_process import ROOT, run_cli
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def run(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    proc = subprocess.run(
-        [sys.executable, "-m", "connector.cli", *args],
-        input=stdin,
-        capture_output=True,
-        env=env,
-        timeout=60,
-        check=False,
-    )
-    return subprocess.CompletedProcess(
-        proc.args,
-        proc.returncode,
-        proc.stdout.decode("utf-8", "replace"),
-        proc.stderr.decode("utf-8", "replace"),
-    )
+run = run_cli
 
 
 def assert_clean_error(proc: subprocess.CompletedProcess[str], status: int) -> None:
     assert proc.returncode == status, (proc.stdout, proc.stderr)
     assert "Traceback" not in proc.stderr + proc.stdout
     assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+
+
+def send_args(config: Path) -> list[str]:
+    """The issue's example: a SignIn code to a mainland number, as JSON."""
+    return [
+        "send",
+        "tencent-short-message-service",
+        "--config",
+        str(config),
+        "--to",
+        "8613800138000",
+        "--type",
+        "SignIn",
+        "--code",
+        "123456",
+        "--json",
+    ]
 
 
 @pytest.fixture
@@ -119,19 +119,7 @@ def test_config_that_is_not_json_is_refused(tmp_path: Path) -> None:
 
 
 def test_send_json_prints_the_result(config_file: Path, emulator: Emulator) -> None:
-    proc = run(
-        "send",
-        "tencent-short-message-service",
-        "--config",
-        str(config_file),
-        "--to",
-        "8613800138000",
-        "--type",
-        "SignIn",
-        "--code",
-        "123456",
-        "--json",
-    )
+    proc = run(*send_args(config_file))
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)
     assert doc["ok"] is True
@@ -151,19 +139,7 @@ def test_send_with_wrong_secret_exits_1_with_tencents_code(
 ) -> None:
     path = tmp_path / "c.json"
     path.write_text(json.dumps(emulator.connector_config(accessKeySecret="not-the-secret")))
-    proc = run(
-        "send",
-        "tencent-short-message-service",
-        "--config",
-        str(path),
-        "--to",
-        "8613800138000",
-        "--type",
-        "SignIn",
-        "--code",
-        "123456",
-        "--json",
-    )
+    proc = run(*send_args(path))
     assert proc.returncode == 1
     doc = json.loads(proc.stdout)
     assert doc["ok"] is False and doc["code"] == "invalid_config"

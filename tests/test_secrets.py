@@ -10,9 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import subprocess
-import sys
 import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -26,8 +23,8 @@ from connector.kit import ConnectorError, ConnectorHost, ErrorCode, SendResult
 from connector.tencent_sms import CONNECTOR_ID, TencentSmsConnector
 from connector.tencent_sms.client import SendSmsClient
 from connector.tencent_sms.settings import read_settings
+from tests.cli_process import run_cli
 
-ROOT = Path(__file__).resolve().parents[1]
 MAINLAND = "+8613800138000"
 MASKED = "+86138****8000"
 CODE = "908172"
@@ -72,23 +69,6 @@ def record_texts(records: list[logging.LogRecord]) -> Iterator[str]:
 def get(url: str) -> str:
     with urllib.request.urlopen(url, timeout=5) as reply:  # loopback emulator only
         return str(reply.read().decode("utf-8"))
-
-
-def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    proc = subprocess.run(
-        [sys.executable, "-m", "connector.cli", *args],
-        capture_output=True,
-        env=env,
-        timeout=60,
-        check=False,
-    )
-    return subprocess.CompletedProcess(
-        proc.args,
-        proc.returncode,
-        proc.stdout.decode("utf-8", "replace"),
-        proc.stderr.decode("utf-8", "replace"),
-    )
 
 
 def send(
