@@ -37,10 +37,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if reconfigure is not None:
             reconfigure(errors="backslashreplace")
     parser = _build_parser()
-    as_json = False
+    argv = sys.argv[1:] if argv is None else list(argv)
+    as_json = "--json" in argv  # known before parsing, so usage errors honour it too
     try:
         args = parser.parse_args(argv)
-        as_json = bool(getattr(args, "json", False))
         handler: Callable[[argparse.Namespace], int] = args.handler
         return handler(args)
     except UsageError as exc:
@@ -112,7 +112,7 @@ def _build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("emulator", help="run a local Tencent SMS API (no account needed)")
     p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8080, help="0 picks a free port")
+    p.add_argument("--port", type=_port, default=8080, help="0 picks a free port")
     p.add_argument("--accounts", metavar="FILE", help="accounts JSON (default: the demo account)")
     p.add_argument("--write-config", metavar="PATH", help="write a connector config for it")
     p.add_argument("--tls", action="store_true", help="serve https with a throwaway CA")
@@ -129,6 +129,8 @@ def _build_parser() -> argparse.ArgumentParser:
 
 def _host(args: argparse.Namespace) -> ConnectorHost:
     host = ConnectorHost()
+    for refused in host.load_errors:
+        print(f"{PROG}: warning: {refused.message}", file=sys.stderr)
     for spec in args.plugin:
         module_name, _, attr = spec.partition(":")
         try:
@@ -203,16 +205,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
     host = _host(args)
     cid = _resolve_id(host, args.id)
     config = read_config(args.config)
+    if args.json:  # a refusal goes out as every other --json failure does
+        host.validate_config(cid, config)
+        _print_json({"ok": True, "connectorId": cid, "problems": []})
+        return 0
     problems = host.config_problems(cid, config)
-    if args.json:
-        _print_json(
-            {
-                "ok": not problems,
-                **({"code": ErrorCode.INVALID_CONFIG.value} if problems else {}),
-                "problems": [p.to_dict() for p in problems],
-            }
-        )
-        return 1 if problems else 0
     if not problems:
         print(f"config is valid for {cid}")
         return 0
@@ -239,7 +236,7 @@ def cmd_send(args: argparse.Namespace) -> int:
         if not isinstance(extra, dict):
             raise UsageError("--payload must be a JSON object")
         payload.update(extra)
-    code = args.code or payload.get("code") or _random_code()
+    code = args.code if args.code is not None else payload.get("code", _random_code())
     payload["code"] = code
     result = host.send_message(cid, config, to=args.to, type=args.type, payload=payload)
     if args.json:
@@ -254,6 +251,11 @@ def cmd_send(args: argparse.Namespace) -> int:
 
 def cmd_emulator(args: argparse.Namespace) -> int:
     """``emulator``: a local Tencent SMS API in the foreground."""
+    if args.tls:
+        try:
+            import cryptography  # noqa: F401
+        except ImportError:
+            raise UsageError("--tls needs the cryptography package: pip install '.[tls]'") from None
     from .emulator import serve
 
     return serve(
@@ -271,6 +273,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
     return run_demo()
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port (0 to 65535)")
+    return port
 
 
 def _random_code() -> str:
@@ -297,7 +309,7 @@ def read_config(where: str) -> object:
     if len(raw) > MAX_CONFIG_BYTES:
         raise ConnectorError(ErrorCode.INVALID_CONFIG, "config is larger than 1 MiB")
     try:
-        return json.loads(raw.decode("utf-8"))
+        return json.loads(raw.decode("utf-8-sig"))  # a BOM from a Windows editor is fine
     except UnicodeDecodeError:
         raise ConnectorError(ErrorCode.INVALID_CONFIG, "config is not UTF-8 text") from None
     except json.JSONDecodeError as exc:

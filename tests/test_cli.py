@@ -100,9 +100,32 @@ def test_validate_lists_every_problem(tmp_path: Path, logto_config: dict[str, An
     assert "region: has leading or trailing whitespace" in proc.stdout
     assert proc.stderr.strip().endswith("config has 2 problems (listed above)")
 
-    doc = json.loads(run("validate", "tencent-sms", str(path), "--json").stdout)
-    assert doc["ok"] is False and doc["code"] == "invalid_config"
-    assert {p["path"] for p in doc["problems"]} == {"signName", "region"}
+    proc = run("validate", "tencent-sms", str(path), "--json")
+    assert proc.returncode == 1
+    doc = json.loads(proc.stdout)  # the shape of every --json failure
+    assert (doc["ok"], doc["code"]) == (False, "invalid_config")
+    assert doc["message"].startswith("config is invalid (2 problems)")
+    assert {p["path"] for p in doc["data"]["problems"]} == {"signName", "region"}
+
+
+def test_usage_errors_honour_json() -> None:
+    proc = run("send", "tencent-sms", "--config", "x.json", "--json")  # no --to
+    assert proc.returncode == 2
+    doc = json.loads(proc.stdout)
+    assert doc["ok"] is False and "--to" in doc["message"]
+
+
+@pytest.mark.parametrize("port", ["70000", "-1", "http"])
+def test_emulator_port_out_of_range_is_usage(port: str) -> None:
+    assert_clean_error(run("emulator", "--port", port), 2)
+
+
+def test_config_with_a_byte_order_mark_is_read(
+    tmp_path: Path, logto_config: dict[str, Any]
+) -> None:
+    path = tmp_path / "c.json"
+    path.write_bytes(b"\xef\xbb\xbf" + json.dumps(logto_config).encode())
+    assert run("validate", "tencent-sms", str(path)).returncode == 0
 
 
 def test_validate_reads_stdin(logto_config: dict[str, Any]) -> None:

@@ -624,8 +624,9 @@ def test_keep_alive_is_fast_and_stop_closes_open_connections() -> None:
         start = time.monotonic()
         for _ in range(20):
             assert item_codes(signed_post(emu, sms(), session=session)) == ["Ok"]
-        # Nagle's algorithm would add ~40 ms to each call on a reused connection.
-        assert time.monotonic() - start < 0.6
+        # Nagle's algorithm would add ~40 ms to each call on a reused connection (0.8 s for
+        # 20); the bound leaves room for a busy machine and still catches that.
+        assert time.monotonic() - start < 0.8
 
         emu.inject("delay", seconds=30)
         waiter = threading.Thread(target=_post_ignoring_errors, args=(emu,))

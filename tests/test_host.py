@@ -323,3 +323,38 @@ def test_load_checks_are_remembered_across_processes(tmp_path: Any) -> None:
     assert _fresh_host_imports(str(tmp_path)) == {"jsonschema"}
     assert _fresh_host_imports(str(tmp_path)) == set()
     assert _fresh_host_imports("off") == {"jsonschema"}
+
+
+def _install_entry_points(site: Any, name: str, lines: str) -> None:
+    """A fake installed distribution with connectors in the logto.connectors group."""
+    info = site / f"{name}-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text(f"[logto.connectors]\n{lines}\n")
+
+
+def test_a_broken_installed_connector_does_not_take_the_others_down(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    _install_entry_points(tmp_path, "broken_sms", "broken = no_such_module_here:connector")
+    (tmp_path / "copycat_plugin.py").write_text(
+        "from connector.tencent_sms import TencentSmsConnector\nconnector = TencentSmsConnector()\n"
+    )
+    _install_entry_points(tmp_path, "copycat_sms", "zz-copycat = copycat_plugin:connector")
+    # A class where an instance belongs: its hooks fail when called.
+    _install_entry_points(
+        tmp_path, "classy_sms", "classy = connector.tencent_sms.plugin:TencentSmsConnector"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import importlib
+
+    importlib.invalidate_caches()
+    host = ConnectorHost()
+    assert CONNECTOR_ID in host.ids()
+    messages = sorted(e.message for e in host.load_errors)
+    assert len(messages) == 3
+    assert messages[0].startswith("cannot load entry point 'broken'")
+    assert messages[1].startswith("connector entry point 'classy'")
+    assert "failed to describe itself (TypeError" in messages[1]
+    assert "two connectors have the id 'tencent-short-message-service'" in messages[2]
+    assert any("connector refused" in r.getMessage() for r in caplog.records)

@@ -24,6 +24,9 @@ from connector.tencent_sms.phone import mask, normalize
         ("+85291234567", "+85291234567", "international"),
         ("14155552671", "+14155552671", "international"),  # a US number, not a mainland one
         ("+1 (415) 555-2671", "+14155552671", "international"),
+        ("13105551234", "+8613105551234", "mainland"),  # also a US number: mainland wins
+        ("+13105551234", "+13105551234", "international"),  # with +, it is the US one
+        ("14914177763", "+8614914177763", "mainland"),  # valid nowhere: mainland is possible
         ("85366123456", "+85366123456", "international"),  # Macao
         ("886912345678", "+886912345678", "international"),  # Taiwan
     ],
@@ -97,3 +100,11 @@ def test_mainland_shortcut_agrees_with_phonenumbers(prefix: str, national: str) 
 
     raw = prefix + national
     assert normalize(raw) == _normalize_any(raw, _SEPARATORS.sub("", raw))
+
+
+@given(national=st.from_regex(r"1[3-9][0-9]{9}", fullmatch=True))
+def test_a_bare_mainland_mobile_is_never_sent_abroad(national: str) -> None:
+    import phonenumbers
+
+    if phonenumbers.is_valid_number(phonenumbers.parse("+86" + national)):
+        assert normalize(national).e164 == "+86" + national

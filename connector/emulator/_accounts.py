@@ -16,7 +16,7 @@ from typing import Literal
 
 TemplateKind = Literal["verification", "notification", "marketing"]
 _KINDS: tuple[TemplateKind, ...] = ("verification", "notification", "marketing")
-_PLACEHOLDER = re.compile(r"\{(\d+)\}")
+_PLACEHOLDER = re.compile(r"\{([0-9]+)\}")
 
 
 class AccountsError(ValueError):

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import phonenumbers
 
-_MAINLAND_MOBILE = re.compile(r"1[3-9]\d{9}")
+_MAINLAND_MOBILE = re.compile(r"1[3-9][0-9]{9}")
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ def parse_phone_number(raw: str) -> PhoneNumber | None:
         candidate = "+86" + raw
     else:
         candidate = raw
-    if not re.fullmatch(r"\+\d{4,15}", candidate):
+    if not re.fullmatch(r"\+[0-9]{4,15}", candidate):
         return None
     try:
         number = phonenumbers.parse(candidate, None)

@@ -28,7 +28,7 @@ MAX_SESSION_CONTEXT = 512
 REGIONS = frozenset({"ap-beijing", "ap-guangzhou", "ap-nanjing", "ap-shanghai", "ap-singapore"})
 
 _REQUIRED_SIGNED_HEADERS = frozenset({"content-type", "host"})
-_VERIFICATION_PARAM = re.compile(r"\d{0,6}")
+_VERIFICATION_PARAM = re.compile(r"[0-9]{0,6}")
 
 INCORRECT_NUMBER = "InvalidParameterValue.IncorrectPhoneNumber"
 _PER_NUMBER_MESSAGES = {
@@ -254,7 +254,7 @@ def _timestamp(headers: Mapping[str, str]) -> int:
     value = headers.get("x-tc-timestamp")
     if not value:
         raise Refusal("MissingParameter", "The X-TC-Timestamp header is missing.")
-    if not value.isdigit():
+    if not value.isascii() or not value.isdigit():
         raise Refusal(
             "InvalidParameterValue", f"X-TC-Timestamp must be unix seconds, not '{value}'."
         )

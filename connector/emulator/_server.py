@@ -116,7 +116,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(411, {"error": "send a Content-Length; chunked bodies are not supported"})
             return None
         declared = self.headers.get("Content-Length", "0")
-        if not declared.isdigit():
+        if not declared.isascii() or not declared.isdigit():
             self.close_connection = True
             self._json(400, {"error": "Content-Length is not a number"})
             return None

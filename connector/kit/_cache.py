@@ -32,11 +32,10 @@ def config_fingerprint(config: object) -> bytes | None:
 
 
 class FingerprintCache(Generic[V]):
-    """An LRU of at most ``size`` entries; ``on_evict`` is called for each dropped value."""
+    """An LRU of at most ``size`` entries."""
 
-    def __init__(self, size: int, on_evict: Callable[[V], None] | None = None) -> None:
+    def __init__(self, size: int) -> None:
         self._size = size
-        self._on_evict = on_evict
         self._items: OrderedDict[bytes, V] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -54,41 +53,27 @@ class FingerprintCache(Generic[V]):
             value = self._items.get(key)
             if value is None:
                 value = self._items[key] = create()
-                evicted = self._trim()
-            else:
-                self._items.move_to_end(key)
-                evicted = []
-        for old in evicted:
-            assert self._on_evict is not None
-            self._on_evict(old)
-        return value
+            self._items.move_to_end(key)
+            self._trim()
+            return value
 
     def put(self, key: bytes, value: V) -> None:
         """Remember ``value`` under ``key``."""
         with self._lock:
             self._items[key] = value
             self._items.move_to_end(key)
-            evicted = self._trim()
-        for old in evicted:
-            assert self._on_evict is not None
-            self._on_evict(old)
+            self._trim()
 
-    def clear(self) -> None:
-        """Drop every entry (calling ``on_evict`` for each)."""
+    def pop_all(self) -> list[V]:
+        """Forget every entry; return the values."""
         with self._lock:
             values = list(self._items.values())
             self._items.clear()
-        if self._on_evict is not None:
-            for value in values:
-                self._on_evict(value)
+        return values
 
     def __len__(self) -> int:
         return len(self._items)
 
-    def _trim(self) -> list[V]:
-        evicted: list[V] = []
+    def _trim(self) -> None:
         while len(self._items) > self._size:
-            _, old = self._items.popitem(last=False)
-            if self._on_evict is not None:
-                evicted.append(old)
-        return evicted
+            self._items.popitem(last=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections.abc import Iterable, Mapping
@@ -52,8 +53,10 @@ class ConnectorHost:
     ``ConnectorHost()`` loads every plugin of the ``logto.connectors`` entry-point group;
     ``ConnectorHost(plugins=[...])`` loads exactly the objects given.  Every connector is
     checked at load (metadata against the metadata schema, config schema against the draft
-    2020-12 meta-schema, ids unique); a connector that fails is refused with a
-    :class:`ConnectorError` naming it.  A host is safe to share between threads.
+    2020-12 meta-schema, ids unique).  An installed connector that fails is left out, logged,
+    and kept in :attr:`load_errors` (the first of two with one id stays); an explicitly given
+    one that fails raises :class:`ConnectorError` naming it.  A host is safe to share between
+    threads.
     """
 
     def __init__(
@@ -64,12 +67,22 @@ class ConnectorHost:
     ) -> None:
         self._by_id: dict[str, _Loaded] = {}
         self._aliases: dict[str, str] = {}
-        if plugins is None:
-            sources = _entry_point_plugins(entry_point_group)
-        else:
-            sources = [(_describe(plugin), plugin) for plugin in plugins]
-        for source, plugin in sources:
-            self._add(source, plugin)
+        #: Installed connectors that were refused (they did not load, or failed a check).
+        self.load_errors: list[ConnectorError] = []
+        if plugins is not None:  # the caller chose these: any refusal is theirs to see
+            for plugin in plugins:
+                self._add(_describe(plugin), plugin)
+            return
+        for ep in sorted(
+            importlib_metadata.entry_points(group=entry_point_group), key=lambda e: e.name
+        ):
+            # One broken package must not take every other connector down with it.
+            source = f"entry point {ep.name!r} ({ep.value})"
+            try:
+                self._add(source, _load_entry_point(ep, source))
+            except ConnectorError as exc:
+                self.load_errors.append(exc)
+                log.warning("connector refused: %s", exc.message)
 
     # -- loading -------------------------------------------------------------------------
 
@@ -86,13 +99,19 @@ class ConnectorHost:
             raise ConnectorError(
                 ErrorCode.INVALID_METADATA, f"connector {source} does not fit the hooks: {exc}"
             ) from None
-        meta = pm.hook.connector_metadata()
+        try:
+            meta = pm.hook.connector_metadata()
+            schema = pm.hook.connector_config_schema()
+        except Exception as exc:
+            raise ConnectorError(
+                ErrorCode.INVALID_METADATA,
+                f"connector {source} failed to describe itself ({type_name(exc)}: {exc})",
+            ) from None
         if not isinstance(meta, dict):
             raise ConnectorError(
                 ErrorCode.INVALID_METADATA,
                 f"connector {source}: connector_metadata() must return an object",
             )
-        schema = pm.hook.connector_config_schema()
         key = _memo.digest(meta, schema, load_schema("connector-metadata.schema.json"))
         if not _memo.passed_before(key):
             _check_metadata(source, meta)
@@ -237,18 +256,14 @@ def type_name(value: object) -> str:
 # -- helpers ------------------------------------------------------------------------------
 
 
-def _entry_point_plugins(group: str) -> list[tuple[str, object]]:
-    found: list[tuple[str, object]] = []
-    for ep in sorted(importlib_metadata.entry_points(group=group), key=lambda e: e.name):
-        source = f"entry point {ep.name!r} ({ep.value})"
-        try:
-            found.append((source, ep.load()))
-        except Exception as exc:
-            raise ConnectorError(
-                ErrorCode.INVALID_METADATA,
-                f"cannot load {source}: {type_name(exc)}: {exc}",
-            ) from None
-    return found
+def _load_entry_point(ep: importlib_metadata.EntryPoint, source: str) -> object:
+    try:
+        return ep.load()
+    except Exception as exc:
+        raise ConnectorError(
+            ErrorCode.INVALID_METADATA,
+            f"cannot load {source}: {type_name(exc)}: {exc}",
+        ) from None
 
 
 def _describe(plugin: object) -> str:
@@ -256,18 +271,17 @@ def _describe(plugin: object) -> str:
     return f"plugin {name}"
 
 
-_metadata_checker: SchemaChecker | None = None
-_request_checker_cache: SchemaChecker | None = None
+@functools.cache
+def _metadata_checker() -> SchemaChecker:
+    return SchemaChecker(load_schema("connector-metadata.schema.json"), root_name="(metadata)")
 
 
 def _check_metadata(source: str, meta: dict[str, Any]) -> None:
-    global _metadata_checker
-    if _metadata_checker is None:
-        _metadata_checker = SchemaChecker(
-            load_schema("connector-metadata.schema.json"), root_name="(metadata)"
-        )
-    problems = [] if _metadata_checker.is_valid(meta) else _metadata_checker.problems(meta)
-    keys = [item.get("key") for item in meta.get("formItems", []) if isinstance(item, dict)]
+    checker = _metadata_checker()
+    problems = [] if checker.is_valid(meta) else checker.problems(meta)
+    items = meta.get("formItems")
+    items = items if isinstance(items, list) else []
+    keys = [item.get("key") for item in items if isinstance(item, dict)]
     problems += [
         Problem("formItems", f"key {key!r} appears more than once")
         for key in sorted({k for k in keys if keys.count(k) > 1}, key=str)
@@ -301,13 +315,9 @@ def format_schema_path(parts: Iterable[object]) -> str:
     return "/" + "/".join(str(p) for p in parts)
 
 
+@functools.cache
 def _request_checker() -> SchemaChecker:
-    global _request_checker_cache
-    if _request_checker_cache is None:
-        _request_checker_cache = SchemaChecker(
-            load_schema("send-request.schema.json"), root_name="(request)"
-        )
-    return _request_checker_cache
+    return SchemaChecker(load_schema("send-request.schema.json"), root_name="(request)")
 
 
 def _problems_error(code: ErrorCode, what: str, problems: list[Problem]) -> ConnectorError:

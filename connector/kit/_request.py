@@ -14,6 +14,7 @@ import re
 from typing import Any
 
 from ._types import TemplateType
+from ._validation import is_unicode
 
 _TO = re.compile(r"\+?[0-9(](?:[0-9 ()-]{0,30}[0-9])?")
 _CODE = re.compile(r"[0-9A-Za-z]{1,10}")
@@ -44,7 +45,7 @@ def _plain_entry(key: Any, value: Any) -> bool:
     if key == "code":
         return True
     if isinstance(value, str):
-        return len(value) <= (_MAX_LINK if key == "link" else _MAX_TEXT) and _is_unicode(value)
+        return len(value) <= (_MAX_LINK if key == "link" else _MAX_TEXT) and is_unicode(value)
     # Numbers are allowed for template parameters, but not for the named text fields; and
     # only numbers JSON can carry (the checker refuses NaN, infinities and huge integers).
     if key in ("locale", "uiLocales", "link") or isinstance(value, bool):
@@ -52,11 +53,3 @@ def _plain_entry(key: Any, value: Any) -> bool:
     if isinstance(value, int):
         return value.bit_length() <= 64
     return isinstance(value, float) and math.isfinite(value)
-
-
-def _is_unicode(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:  # an unpaired surrogate
-        return False
-    return True

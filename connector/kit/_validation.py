@@ -118,7 +118,7 @@ def shape_problems(
                             f"has a key that is {_type_name(key)}, not text",
                         )
                     )
-                elif not _is_unicode(key):
+                elif not is_unicode(key):
                     found.append(
                         Problem(
                             format_path(parts, root), "has a key that is not valid Unicode text"
@@ -135,7 +135,7 @@ def _unfit_scalar(value: object) -> str | None:
     if isinstance(value, str):
         return (
             None
-            if _is_unicode(value)
+            if is_unicode(value)
             else ("is not valid Unicode text (it has an unpaired surrogate)")
         )
     if isinstance(value, float) and not math.isfinite(value):
@@ -145,7 +145,8 @@ def _unfit_scalar(value: object) -> str | None:
     return None
 
 
-def _is_unicode(text: str) -> bool:
+def is_unicode(text: str) -> bool:
+    """False for text with an unpaired surrogate, which no JSON encoder can write."""
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:

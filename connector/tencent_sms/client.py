@@ -134,18 +134,28 @@ class SendSmsClient:
                     )
                     continue
                 raise failure from None
+            except OSError as exc:  # before any byte is sent: e.g. the CA file went away
+                raise ConnectorError(
+                    ErrorCode.INVALID_CONFIG,
+                    f"the request could not be prepared ({type(exc).__name__}); nothing was "
+                    "sent. Check that caBundle names a readable PEM file",
+                    {"attempts": attempt, "delivery": "not_sent", "reason": "local"},
+                ) from None
             finally:
                 _DEADLINE.reset(token)
             response = _parse(reply.status_code, reply.headers.get("Content-Type"), raw, attempt)
             error = response.get("Error")
-            request_id = _text(response.get("RequestId"))
+            request_id = errors.text_field(response.get("RequestId"))
             if isinstance(error, Mapping):
-                code = _text(error.get("Code")) or "(no code)"
+                code = errors.text_field(error.get("Code")) or errors.NO_CODE
                 if errors.is_retryable(code) and _may_retry(attempt, deadline):
                     log.debug("attempt %d throttled (%s); retrying", attempt, code)
                     continue
                 raise errors.tencent_error(
-                    code, _text(error.get("Message")) or "", request_id, attempts=attempt
+                    code,
+                    errors.text_field(error.get("Message")) or "",
+                    request_id,
+                    attempts=attempt,
                 )
             return Answer(response, request_id, attempt)
 
@@ -174,6 +184,12 @@ def _transport_failure(
             "set caBundle to the PEM file of its CA",
             {**data, "delivery": "not_sent", "reason": "tls"},
         )
+    if isinstance(exc, _NEVER_SENT):
+        return ConnectorError(
+            ErrorCode.GENERAL,
+            f"the request to {host} could not be made ({type(exc).__name__}); not sent",
+            {**data, "delivery": "not_sent", "reason": "local"},
+        )
     if _never_connected(exc):
         return ConnectorError(
             ErrorCode.GENERAL,
@@ -188,6 +204,15 @@ def _transport_failure(
         "so it was not retried",
         {**data, "delivery": "unknown", "reason": reason},
     )
+
+
+#: requests refuses these before opening a connection.
+_NEVER_SENT = (
+    requests.exceptions.InvalidURL,
+    requests.exceptions.InvalidHeader,
+    requests.exceptions.MissingSchema,
+    requests.exceptions.InvalidSchema,
+)
 
 
 def _never_connected(exc: requests.RequestException) -> bool:
@@ -237,10 +262,6 @@ def _parse(status: int, content_type: str | None, raw: bytes, attempts: int) -> 
             },
         )
     return response
-
-
-def _text(value: object) -> str | None:
-    return value if isinstance(value, str) else None
 
 
 # -- one deadline for the whole answer ------------------------------------------------------

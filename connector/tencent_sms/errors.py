@@ -1,9 +1,9 @@
 """Tencent's error codes → Logto error codes: one table, and the one function that reads it.
 
 Each entry: the :class:`ErrorCode` a host sees, and a sentence telling an admin what to do.
-Codes not listed fall back on their family (the part before the dot).  ``UNKNOWN_DELIVERY``
-names the codes after which Tencent may have sent the message anyway: those are never retried,
-and the error says so.
+Codes not listed fall back on their family (the part before the dot).  After an internal
+error Tencent may have sent the message anyway (``may_have_sent``): such errors are never
+retried, and the error says delivery is unknown.
 """
 
 from __future__ import annotations
@@ -223,7 +223,7 @@ TENCENT_ERRORS: dict[str, tuple[ErrorCode, str]] = {
     "InvalidParameter": (_REQUEST, "Tencent refused a parameter"),
     "InvalidParameterValue": (_REQUEST, "Tencent refused a parameter value"),
     "MissingParameter": (_REQUEST, "a required parameter was missing"),
-    "InvalidAction": (_GENERAL, "the endpoint does not offer SendSms; check endpoint"),
+    "InvalidAction": (_CONFIG, "the endpoint does not offer SendSms; check endpoint"),
     "NoSuchVersion": (
         _GENERAL,
         "the endpoint does not offer API version 2021-01-11; check endpoint",
@@ -244,16 +244,29 @@ _FAMILIES: dict[str, ErrorCode] = {
     "RequestLimitExceeded": _RATE,
 }
 
-#: After these, Tencent may have sent the message: never retried, and reported as unknown.
-UNKNOWN_DELIVERY = frozenset(
+#: Internal errors that are certainly refusals (signature or clock checks, a wrong endpoint):
+#: every other ``InternalError``, and an error without a code, may have sent the message.
+_INTERNAL_REFUSALS = frozenset(
     {
-        "InternalError",
-        "InternalError.OtherError",
-        "InternalError.SendAndRecvFail",
-        "InternalError.Timeout",
-        "InternalError.UnknownError",
+        "InternalError.RequestTimeException",
+        "InternalError.RestApiInterfaceNotExist",
+        "InternalError.SigFieldMissing",
+        "InternalError.SigVerificationFail",
     }
 )
+NO_CODE = "(no code)"
+
+
+def text_field(value: object) -> str | None:
+    """A string field of Tencent's answer, or ``None`` when it is missing or not a string."""
+    return value if isinstance(value, str) else None
+
+
+def may_have_sent(code: str) -> bool:
+    """Whether Tencent may have sent the message despite answering with this error."""
+    if code == NO_CODE:
+        return True
+    return code.split(".", 1)[0] == "InternalError" and code not in _INTERNAL_REFUSALS
 
 
 def is_retryable(code: str) -> bool:
@@ -275,7 +288,7 @@ def classify(code: str) -> tuple[ErrorCode, str]:
 def tencent_error(code: str, message: str, request_id: str | None, **extra: Any) -> ConnectorError:
     """The :class:`ConnectorError` for one Tencent error answer."""
     logto_code, advice = classify(code)
-    unknown = code in UNKNOWN_DELIVERY
+    unknown = may_have_sent(code)
     sentence = f"Tencent SMS error {code}: {advice}"
     if unknown:
         sentence += "; delivery is unknown (the message may have been sent), so it was not retried"

@@ -2,12 +2,15 @@
 
 Accepted forms:
 
-* ``+<country code><number>`` (E.164), spaces, dashes, dots and parentheses tolerated;
+* ``+<country code><number>`` (E.164), spaces, dashes and parentheses tolerated;
 * ``00<country code><number>`` (the international prefix);
 * digits alone, read the way Logto's core sends them: country code first
   (``8613800138000``, ``85291234567``, ``14155552671``);
-* a bare 11-digit mainland mobile (``13800138000``), read as ``+86`` when it cannot be read
-  as a valid number with a country code; Tencent reads such numbers the same way.
+* except a bare 11-digit mainland mobile (``13800138000``), which is read as ``+86`` whenever
+  it is a valid mainland number, as Tencent reads it.  Eleven digits starting with 1 are
+  ambiguous (``13105551234`` is also a Los Angeles number); for this connector the mainland
+  reading wins, so a North American number whose area code could be a mainland prefix must
+  be given with ``+``.
 
 ``+86`` numbers go the mainland route; every other country or region (Hong Kong, Macao and
 Taiwan included) goes the international one.  A number that is not even a *possible* number
@@ -25,7 +28,7 @@ from ..kit import ConnectorError, ErrorCode
 
 Route = Literal["mainland", "international"]
 
-_SEPARATORS = re.compile(r"[\s().\-]")
+_SEPARATORS = re.compile(r"[\s()\-]")
 _DIGITS = re.compile(r"[0-9]{1,17}")
 _MAINLAND_MOBILE = re.compile(r"1[3-9][0-9]{9}")
 # A mainland mobile given with its country code has exactly one reading, and phonenumbers
@@ -71,10 +74,10 @@ def _normalize_any(raw: str, text: str) -> PhoneNumber:
         candidates = [text[1:]]
     elif text.startswith("00"):
         candidates = [text[2:]]
+    elif _MAINLAND_MOBILE.fullmatch(text):
+        candidates = ["86" + text, text]  # the mainland reading first (see the module doc)
     else:
         candidates = [text]
-        if _MAINLAND_MOBILE.fullmatch(text):
-            candidates.append("86" + text)
     if not all(_DIGITS.fullmatch(c) for c in candidates):
         raise _refuse("use digits with the country code, e.g. +8613800138000", raw)
 
@@ -84,8 +87,7 @@ def _normalize_any(raw: str, text: str) -> PhoneNumber:
             parsed.append(phonenumbers.parse("+" + digits, None))
         except phonenumbers.NumberParseException:
             continue
-    # Country-code-first is how Logto sends numbers, so it wins when it is a real number;
-    # the +86 reading of a bare 11-digit mobile is the fallback Tencent itself applies.
+    # The first valid reading wins; failing that, the first possible one.
     chosen = next((n for n in parsed if phonenumbers.is_valid_number(n)), None)
     if chosen is None:
         chosen = next((n for n in parsed if phonenumbers.is_possible_number(n)), None)

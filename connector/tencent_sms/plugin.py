@@ -10,12 +10,14 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterable, Mapping
+from contextlib import AbstractContextManager, closing, nullcontext
 from typing import TYPE_CHECKING, Any
 
 from ..kit import ConnectorError, ErrorCode, SendResult, hookimpl
 from ..kit._cache import FingerprintCache, config_fingerprint
 from ..kit._resources import load_schema, read_bytes
 from . import settings as settings_mod
+from .errors import NO_CODE, tencent_error, text_field
 from .phone import mask, normalize
 from .templates import choose_template, template_params
 
@@ -36,16 +38,17 @@ class TencentSmsConnector:
     """
 
     def __init__(self) -> None:
-        self._clients: FingerprintCache[SendSmsClient] = FingerprintCache(
-            _CLIENT_CACHE_SIZE, on_evict=lambda client: client.close()
-        )
+        # An evicted client is not closed here: another thread may be sending with it.
+        # Its connections close when the last send using it lets go of it.
+        self._clients: FingerprintCache[SendSmsClient] = FingerprintCache(_CLIENT_CACHE_SIZE)
 
     def __repr__(self) -> str:
         return f"TencentSmsConnector(clients={len(self._clients)})"
 
     def close(self) -> None:
-        """Close every pooled connection (a host shutting down may call this)."""
-        self._clients.clear()
+        """Close every pooled connection (for a host shutting down)."""
+        for client in self._clients.pop_all():
+            client.close()
 
     @hookimpl
     def connector_metadata(self) -> dict[str, Any]:
@@ -57,8 +60,11 @@ class TencentSmsConnector:
 
     @hookimpl
     def connector_config_schema(self) -> dict[str, Any]:
-        """The JSON Schema of ``schemas/tencent-sms.config.schema.json``."""
-        return load_schema("tencent-sms.config.schema.json")
+        """The JSON Schema of ``schemas/tencent-sms.config.schema.json`` (a copy: the parsed
+        file is shared)."""
+        import copy
+
+        return copy.deepcopy(load_schema("tencent-sms.config.schema.json"))
 
     @hookimpl
     def connector_resource(self, path: str) -> bytes | None:
@@ -79,22 +85,22 @@ class TencentSmsConnector:
     ) -> SendResult:
         """Send one verification code through Tencent SendSms."""
         started = time.monotonic()
-        phone = normalize(to)
-        client = self._client_for(config)
-        route = client.settings.route(phone.route)
-        template = choose_template(route, type)
-        params: dict[str, Any] = {
-            "PhoneNumberSet": [phone.e164],
-            "SmsSdkAppId": route.sdk_app_id,
-            "TemplateId": template.template_id,
-            "TemplateParamSet": template_params(template, payload),
-        }
-        if route.sign_name:
-            params["SignName"] = route.sign_name
-        outcome = "error"
-        request_id: str | None = None
+        shown, route_name, request_id, outcome = "-", "-", None, "error"
         try:
-            answer = client.send(params)
+            phone = normalize(to)
+            shown, route_name = mask(phone.e164), phone.route
+            with self._client_for(config) as client:
+                route = client.settings.route(phone.route)
+                template = choose_template(route, type)
+                params: dict[str, Any] = {
+                    "PhoneNumberSet": [phone.e164],
+                    "SmsSdkAppId": route.sdk_app_id,
+                    "TemplateId": template.template_id,
+                    "TemplateParamSet": template_params(template, payload),
+                }
+                if route.sign_name:
+                    params["SignName"] = route.sign_name
+                answer = client.send(params)
             request_id = answer.request_id
             item = _status_for(answer.response, phone.e164, request_id, answer.attempts)
             outcome = "delivered"
@@ -103,49 +109,51 @@ class TencentSmsConnector:
                 to=phone.e164,
                 route=phone.route,
                 request_id=request_id,
-                serial_no=_str(item.get("SerialNo")),
+                serial_no=text_field(item.get("SerialNo")),
                 fee=item.get("Fee") if isinstance(item.get("Fee"), int) else None,
-                iso_code=_str(item.get("IsoCode")),
+                iso_code=text_field(item.get("IsoCode")),
                 attempts=answer.attempts,
                 extra={"templateId": template.template_id, "usageType": template.usage_type},
             )
         except ConnectorError as exc:
             request_id = exc.data.get("requestId", request_id)
             outcome = f"error:{exc.data.get('tencentCode') or exc.code.value}"
-            exc.data.setdefault("route", phone.route)
+            if route_name != "-":
+                exc.data.setdefault("route", route_name)
             raise
         finally:
+            # One line per send, failures included; the number masked, the code never logged.
             if log.isEnabledFor(logging.INFO):
                 log.info(
                     "send connector=%s type=%s to=%s route=%s request_id=%s "
                     "duration_ms=%.1f outcome=%s",
                     CONNECTOR_ID,
                     type,
-                    mask(phone.e164),
-                    phone.route,
+                    shown,
+                    route_name,
                     request_id,
                     (time.monotonic() - started) * 1000,
                     outcome,
                 )
 
-    def _client_for(self, config: Mapping[str, Any]) -> SendSmsClient:
+    def _client_for(self, config: Mapping[str, Any]) -> AbstractContextManager[SendSmsClient]:
+        """The cached client for this config, or (for a config that is not plain JSON and so
+        cannot be fingerprinted) a one-off client closed after the send."""
         from .client import SendSmsClient
 
         def create() -> SendSmsClient:
             return SendSmsClient(settings_mod.read_settings(config))
 
         key = config_fingerprint(config)
-        if key is None:  # not plain JSON: cannot be shared, so not cached
-            return create()
-        return self._clients.get_or_create(key, create)
+        if key is None:
+            return closing(create())
+        return nullcontext(self._clients.get_or_create(key, create))
 
 
 def _status_for(
     response: Mapping[str, Any], e164: str, request_id: str | None, attempts: int
 ) -> Mapping[str, Any]:
     """The SendStatusSet item for our number; a failure there is the send's failure."""
-    from .errors import tencent_error
-
     items = response.get("SendStatusSet")
     item = None
     if isinstance(items, list):
@@ -158,14 +166,12 @@ def _status_for(
             f"Tencent's answer has no SendStatusSet entry for {mask(e164)}; delivery is unknown",
             {"requestId": request_id, "delivery": "unknown", "attempts": attempts},
         )
-    code = _str(item.get("Code")) or "(no code)"
+    code = text_field(item.get("Code")) or NO_CODE
     if code != "Ok":
-        raise tencent_error(code, _str(item.get("Message")) or "", request_id, attempts=attempts)
+        raise tencent_error(
+            code, text_field(item.get("Message")) or "", request_id, attempts=attempts
+        )
     return item
-
-
-def _str(value: object) -> str | None:
-    return value if isinstance(value, str) else None
 
 
 #: The object the ``logto.connectors`` entry point publishes.
