@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 import ipaddress
 import os
+import shutil
 import ssl
 import tempfile
 from dataclasses import dataclass
@@ -112,26 +113,30 @@ def make_tls(ca_path: str | None = None) -> TlsSetup:
     )
 
     workdir = tempfile.mkdtemp(prefix="tencent-sms-emulator-")
-    ca_bundle = ca_path or os.path.join(workdir, "ca.pem")
-    Path(ca_bundle).write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
-
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.minimum_version = ssl.TLSVersion.TLSv1_2
-    # ssl loads a key only from a file: write it to the private directory (mkdtemp makes it
-    # 0700), load it, and delete it at once.
-    chain = os.path.join(workdir, "server.pem")
-    fd = os.open(chain, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as out:
-        out.write(
-            server_key.private_bytes(
-                serialization.Encoding.PEM,
-                serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption(),
-            )
-        )
-        out.write(server_cert.public_bytes(serialization.Encoding.PEM))
     try:
-        context.load_cert_chain(chain)
-    finally:
-        os.unlink(chain)
+        ca_bundle = ca_path or os.path.join(workdir, "ca.pem")
+        Path(ca_bundle).write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
+
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.minimum_version = ssl.TLSVersion.TLSv1_2
+        # ssl loads a key only from a file: write it to the private directory (mkdtemp makes it
+        # 0700), load it, and delete it at once.
+        chain = os.path.join(workdir, "server.pem")
+        fd = os.open(chain, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as out:
+            out.write(
+                server_key.private_bytes(
+                    serialization.Encoding.PEM,
+                    serialization.PrivateFormat.PKCS8,
+                    serialization.NoEncryption(),
+                )
+            )
+            out.write(server_cert.public_bytes(serialization.Encoding.PEM))
+        try:
+            context.load_cert_chain(chain)
+        finally:
+            os.unlink(chain)
+    except BaseException:
+        shutil.rmtree(workdir, ignore_errors=True)  # e.g. an unwritable ca_path
+        raise
     return TlsSetup(context, ca_bundle, workdir)
