@@ -256,7 +256,7 @@ def cmd_emulator(args: argparse.Namespace) -> int:
             import cryptography  # noqa: F401
         except ImportError:
             raise UsageError("--tls needs the cryptography package: pip install '.[tls]'") from None
-    from .emulator import serve
+    from .emulator import DEFAULT_LIMITS, serve
 
     return serve(
         args.host,
@@ -264,7 +264,7 @@ def cmd_emulator(args: argparse.Namespace) -> int:
         accounts_path=args.accounts,
         tls=args.tls,
         write_config=args.write_config,
-        limits=None if args.no_limits else ...,
+        limits=None if args.no_limits else DEFAULT_LIMITS,
     )
 
 

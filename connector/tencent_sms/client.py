@@ -14,6 +14,7 @@ import http.client
 import io
 import json
 import logging
+import os
 import random
 import socket
 import time
@@ -118,6 +119,13 @@ class SendSmsClient:
                 min(settings.connect_timeout, remaining),
                 min(settings.read_timeout, remaining),
             )
+            if settings.ca_bundle and not os.path.isfile(settings.ca_bundle):
+                raise ConnectorError(
+                    ErrorCode.INVALID_CONFIG,
+                    "caBundle names no readable file any more, so nothing was sent; give the "
+                    "path of a PEM file with the CA certificates",
+                    {"attempts": attempt, "delivery": "not_sent", "reason": "tls"},
+                )
             token = _DEADLINE.set(deadline)
             try:
                 prepared = self._template.copy()
@@ -134,12 +142,12 @@ class SendSmsClient:
                     )
                     continue
                 raise failure from None
-            except OSError as exc:  # before any byte is sent: e.g. the CA file went away
+            except OSError as exc:  # not wrapped by requests: cannot tell whether it went out
                 raise ConnectorError(
-                    ErrorCode.INVALID_CONFIG,
-                    f"the request could not be prepared ({type(exc).__name__}); nothing was "
-                    "sent. Check that caBundle names a readable PEM file",
-                    {"attempts": attempt, "delivery": "not_sent", "reason": "local"},
+                    ErrorCode.GENERAL,
+                    f"the request to {settings.host} failed ({type(exc).__name__}); delivery "
+                    "is unknown (the message may have been sent), so it was not retried",
+                    {"attempts": attempt, "delivery": "unknown", "reason": "local"},
                 ) from None
             finally:
                 _DEADLINE.reset(token)
