@@ -358,3 +358,19 @@ def test_a_broken_installed_connector_does_not_take_the_others_down(
     assert "failed to describe itself (TypeError" in messages[1]
     assert "two connectors have the id 'tencent-short-message-service'" in messages[2]
     assert any("connector refused" in r.getMessage() for r in caplog.records)
+
+
+def test_entry_points_read_like_importlib_metadata(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from importlib import metadata
+
+    from connector.kit._entry_points import entry_points
+
+    _install_entry_points(tmp_path, "extra_sms", "one = a.b:c\n two=x.y : z [extra]\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    for group in ("logto.connectors", "console_scripts", "pytest11"):
+        ours = sorted((ep.name, ep.value) for ep in entry_points(group))
+        theirs = sorted((ep.name, ep.value) for ep in metadata.entry_points(group=group))
+        assert ours == theirs, group
+    assert ("one", "a.b:c") in [(ep.name, ep.value) for ep in entry_points("logto.connectors")]

@@ -7,13 +7,13 @@ import json
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from importlib import metadata as importlib_metadata
 from typing import Any
 
 import pluggy
 
 from . import _hookspecs, _memo
 from ._cache import FingerprintCache, config_fingerprint
+from ._entry_points import EntryPoint, entry_points
 from ._errors import ConnectorError, ErrorCode, UnknownConnectorError
 from ._request import plainly_valid
 from ._resources import load_schema
@@ -73,9 +73,7 @@ class ConnectorHost:
             for plugin in plugins:
                 self._add(_describe(plugin), plugin)
             return
-        for ep in sorted(
-            importlib_metadata.entry_points(group=entry_point_group), key=lambda e: e.name
-        ):
+        for ep in sorted(entry_points(entry_point_group), key=lambda e: e.name):
             # One broken package must not take every other connector down with it.
             source = f"entry point {ep.name!r} ({ep.value})"
             try:
@@ -256,7 +254,7 @@ def type_name(value: object) -> str:
 # -- helpers ------------------------------------------------------------------------------
 
 
-def _load_entry_point(ep: importlib_metadata.EntryPoint, source: str) -> object:
+def _load_entry_point(ep: EntryPoint, source: str) -> object:
     try:
         return ep.load()
     except Exception as exc:
