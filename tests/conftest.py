@@ -38,6 +38,14 @@ LOGTO_CONFIG: dict[str, Any] = {
         {"usageType": "Generic", "templateCode": "1234570"},
     ],
 }
+REQUIRED_TYPES = ("Register", "SignIn", "ForgotPassword", "Generic")
+
+
+def required_templates(template_code: str) -> list[dict[str, str]]:
+    """The four template types a config must have, all served by one template."""
+    return [{"usageType": t, "templateCode": template_code} for t in REQUIRED_TYPES]
+
+
 NINE_TYPES = [t.value for t in TemplateType if t is not TemplateType.TEST]
 
 

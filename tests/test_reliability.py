@@ -26,6 +26,7 @@ from connector.kit import ConnectorError, ConnectorHost, ErrorCode, SendResult
 from connector.tencent_sms import CONNECTOR_ID
 from connector.tencent_sms import client as client_mod
 from connector.tencent_sms.phone import normalize
+from tests.conftest import required_templates
 
 MAINLAND = "+8613800138000"
 # Small timeouts keep the suite fast; the margin is what a send may outlive its deadline by.
@@ -483,10 +484,7 @@ def other_config(emulator: Emulator) -> dict[str, Any]:
         "signName": "Second",
         "sdkAppId": "1400000777",
         "region": "ap-guangzhou",
-        "templates": [
-            {"usageType": t, "templateCode": "300001"}
-            for t in ("Register", "SignIn", "ForgotPassword", "Generic")
-        ],
+        "templates": required_templates("300001"),
         "endpoint": emulator.url,
         **FAST,
         "sendTimeout": 5,

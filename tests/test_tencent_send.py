@@ -19,6 +19,7 @@ from connector.tencent_sms import CONNECTOR_ID
 from connector.tencent_sms.errors import TENCENT_ERRORS, classify
 from connector.tencent_sms.settings import read_settings
 from connector.tencent_sms.templates import choose_template
+from tests.conftest import required_templates
 
 MAINLAND = "8613800138000"
 US = "+14155552671"
@@ -352,10 +353,7 @@ def test_non_ascii_body_is_signed_exactly_as_sent(host: ConnectorHost, tmp_path:
             "signName": "腾讯云",
             "sdkAppId": "1400123456",
             "region": "ap-guangzhou",
-            "templates": [
-                {"usageType": t, "templateCode": "300001"}
-                for t in ("Register", "SignIn", "ForgotPassword", "Generic")
-            ],
+            "templates": required_templates("300001"),
             "endpoint": emu.url,
         }
         send(host, config, code="246810")

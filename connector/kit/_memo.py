@@ -13,12 +13,11 @@ folder that cannot be written only means checking every time.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 from pathlib import Path
 
 from .. import __version__
+from ._cache import config_fingerprint
 
 
 def _folder() -> Path | None:
@@ -31,11 +30,8 @@ def _folder() -> Path | None:
 
 def digest(*documents: object) -> str | None:
     """The digest of the documents as JSON; ``None`` if one of them is not plain JSON."""
-    try:
-        text = json.dumps([__version__, *documents], sort_keys=True, separators=(",", ":"))
-    except (TypeError, ValueError, RecursionError):
-        return None
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    key = config_fingerprint([__version__, *documents])
+    return None if key is None else key.hex()
 
 
 def passed_before(key: str | None) -> bool:

@@ -98,10 +98,14 @@ class SendSmsClient:
 
     def signed_headers(self, body: bytes, timestamp: int) -> dict[str, str]:
         """The headers of one attempt, signed for ``body`` at ``timestamp``."""
-        headers = dict(self._fixed_headers)
-        headers["X-TC-Timestamp"] = str(timestamp)
-        headers["Authorization"] = self._signer.authorization(body, timestamp)
-        return headers
+        return {**self._fixed_headers, **self._attempt_headers(body, timestamp)}
+
+    def _attempt_headers(self, body: bytes, timestamp: int) -> dict[str, str]:
+        """What changes between attempts (the fixed headers are in the prepared template)."""
+        return {
+            "X-TC-Timestamp": str(timestamp),
+            "Authorization": self._signer.authorization(body, timestamp),
+        }
 
     def send(self, params: Mapping[str, Any]) -> Answer:
         """POST one SendSms request; return Tencent's ``Response`` or raise ConnectorError."""
@@ -129,7 +133,7 @@ class SendSmsClient:
             token = _DEADLINE.set(deadline)
             try:
                 prepared = self._template.copy()
-                prepared.headers.update(self.signed_headers(body, int(time.time())))
+                prepared.headers.update(self._attempt_headers(body, int(time.time())))
                 prepared.prepare_body(body, None)
                 reply = self._session.send(prepared, timeout=timeout, allow_redirects=False)
                 raw = reply.content

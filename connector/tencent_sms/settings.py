@@ -6,6 +6,7 @@ reads it.  The secret lives in a field that no repr shows.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import os
 import re
@@ -15,12 +16,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from ..kit._resources import load_schema
 from .phone import Route
 
-DEFAULT_ENDPOINT = "https://sms.tencentcloudapi.com"
-DEFAULT_CONNECT_TIMEOUT = 3.0
-DEFAULT_READ_TIMEOUT = 5.0
-DEFAULT_SEND_TIMEOUT = 10.0
 DEFAULT_PARAMS = ("code",)
 # Tencent API keys are ASCII; the SecretId travels in the Authorization header, where any
 # other character would break the request rather than be refused by Tencent.
@@ -69,9 +67,17 @@ class Settings:
         return self.mainland if name == "mainland" else self.international
 
 
+@functools.cache
+def _schema_defaults() -> dict[str, Any]:
+    """The ``default`` of each optional setting: the config schema is the one place for them."""
+    properties = load_schema("tencent-sms.config.schema.json")["properties"]
+    return {key: prop["default"] for key, prop in properties.items() if "default" in prop}
+
+
 def read_settings(config: Mapping[str, Any]) -> Settings:
     """Build :class:`Settings` from a config that has passed the schema and :func:`problems`."""
-    endpoint = str(config.get("endpoint", DEFAULT_ENDPOINT)).rstrip("/")
+    config = {**_schema_defaults(), **config}
+    endpoint = str(config["endpoint"]).rstrip("/")
     mainland = RouteSettings(
         "mainland", config["sdkAppId"], config["signName"], _templates(config["templates"])
     )
@@ -94,9 +100,9 @@ def read_settings(config: Mapping[str, Any]) -> Settings:
         endpoint=endpoint,
         host=urlsplit(endpoint).netloc.lower(),
         ca_bundle=config.get("caBundle"),
-        connect_timeout=float(config.get("connectTimeout", DEFAULT_CONNECT_TIMEOUT)),
-        read_timeout=float(config.get("readTimeout", DEFAULT_READ_TIMEOUT)),
-        send_timeout=float(config.get("sendTimeout", DEFAULT_SEND_TIMEOUT)),
+        connect_timeout=float(config["connectTimeout"]),
+        read_timeout=float(config["readTimeout"]),
+        send_timeout=float(config["sendTimeout"]),
         mainland=mainland,
         international=international,
     )

@@ -60,18 +60,38 @@ def canonical_request(
     TC3 rules say.  A name listed but absent is signed with an empty value, so a verifier that
     rebuilds a request from a client's SignedHeaders reaches the same string a client would.
     """
+    return _canonical_head(method, headers, signed_headers, path, query) + _hex(body)
+
+
+def _canonical_head(
+    method: str, headers: Mapping[str, str], signed_headers: Sequence[str], path: str, query: str
+) -> str:
+    """The canonical request up to (not including) the hash of the body."""
     lowered = {name.lower(): value for name, value in headers.items()}
     names = sorted(name.lower() for name in signed_headers)
     header_lines = "".join(f"{name}:{lowered.get(name, '').strip().lower()}\n" for name in names)
-    return "\n".join(
-        (
-            method.upper(),
-            path,
-            query,
-            header_lines,
-            ";".join(names),
-            hashlib.sha256(body).hexdigest(),
-        )
+    return f"{method.upper()}\n{path}\n{query}\n{header_lines}\n{';'.join(names)}\n"
+
+
+def _hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _scope(date: str, service: str) -> str:
+    return f"{date}/{service}/tc3_request"
+
+
+def _string_to_sign(timestamp: int, scope: str, canonical: str) -> str:
+    return f"{ALGORITHM}\n{timestamp}\n{scope}\n{_hex(canonical.encode('utf-8'))}"
+
+
+def _signature(key: bytes, string_to_sign: str) -> str:
+    return hmac.new(key, string_to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def _authorization(secret_id: str, scope: str, names: str, signature: str) -> str:
+    return (
+        f"{ALGORITHM} Credential={secret_id}/{scope}, SignedHeaders={names}, Signature={signature}"
     )
 
 
@@ -90,18 +110,12 @@ def sign(
 ) -> SignedParts:
     """Sign one request and return the Authorization header with every step that led to it."""
     date = utc_date(timestamp)
-    scope = f"{date}/{service}/tc3_request"
+    scope = _scope(date, service)
     names = ";".join(sorted(name.lower() for name in signed_headers))
     creq = canonical_request(method, headers, signed_headers, body, path=path, query=query)
-    string_to_sign = "\n".join(
-        (ALGORITHM, str(timestamp), scope, hashlib.sha256(creq.encode("utf-8")).hexdigest())
-    )
-    signature = hmac.new(
-        signing_key(secret_key, date, service), string_to_sign.encode("utf-8"), hashlib.sha256
-    ).hexdigest()
-    authorization = (
-        f"{ALGORITHM} Credential={secret_id}/{scope}, SignedHeaders={names}, Signature={signature}"
-    )
+    string_to_sign = _string_to_sign(timestamp, scope, creq)
+    signature = _signature(signing_key(secret_key, date, service), string_to_sign)
+    authorization = _authorization(secret_id, scope, names, signature)
     return SignedParts(creq, string_to_sign, scope, names, signature, authorization)
 
 
@@ -152,12 +166,9 @@ class Signer:
         self._secret_id = secret_id
         self._secret_key = secret_key
         self._service = service
-        names = ";".join(DEFAULT_SIGNED_HEADERS)
-        self._canonical_prefix = (
-            f"POST\n/\n\ncontent-type:{content_type.strip().lower()}\n"
-            f"host:{host.strip().lower()}\n\n{names}\n"
+        self._canonical_head = _canonical_head(
+            "POST", {"content-type": content_type, "host": host}, DEFAULT_SIGNED_HEADERS, "/", ""
         )
-        self._credential_tail = f"/{service}/tc3_request, SignedHeaders={names}, Signature="
         # One tuple, replaced whole, so threads never pair one day's date with another's key.
         self._dated_key: tuple[str, bytes] = ("", b"")
 
@@ -171,10 +182,7 @@ class Signer:
         if key_date != date:  # a new day: derive again (a race only repeats the work)
             key = signing_key(self._secret_key, date, self._service)
             self._dated_key = (date, key)
-        canonical = self._canonical_prefix + hashlib.sha256(body).hexdigest()
-        string_to_sign = (
-            f"{ALGORITHM}\n{timestamp}\n{date}/{self._service}/tc3_request\n"
-            + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-        )
-        signature = hmac.new(key, string_to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
-        return f"{ALGORITHM} Credential={self._secret_id}/{date}{self._credential_tail}{signature}"
+        scope = _scope(date, self._service)
+        string_to_sign = _string_to_sign(timestamp, scope, self._canonical_head + _hex(body))
+        names = ";".join(DEFAULT_SIGNED_HEADERS)
+        return _authorization(self._secret_id, scope, names, _signature(key, string_to_sign))
