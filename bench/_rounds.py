@@ -12,7 +12,10 @@ import statistics
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._plan import Plan
 
 
 @dataclass(frozen=True)
@@ -145,3 +148,14 @@ def compare(
             for name, read in (counters or {}).items():
                 result.counted[name] = result.counted.get(name, 0.0) + read() - before[name]
     return measured
+
+
+def compare_micro(contenders: Sequence[Contender], plan: Plan) -> dict[str, Measured]:
+    """:func:`compare` for calls without I/O: the plan's micro rounds, rates not latencies."""
+    return compare(
+        contenders,
+        rounds=plan.micro_rounds,
+        round_seconds=plan.micro_round_seconds,
+        warmup_seconds=plan.warmup_seconds,
+        per_call=False,
+    )

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from ._plan import Plan
-from ._rounds import Contender, compare, ratio_per_round
+from ._rounds import Contender, compare_micro, ratio_per_round
 from .sends import SAME_NUMBER, request_body
 
 _HOST = "sms.tencentcloudapi.com"
@@ -66,13 +66,7 @@ def run_signing(config: dict[str, Any], plan: Plan) -> dict[str, Any]:
         Contender("client", "connector Signer (what each send uses)", client_signer),
         Contender("sdk", "SDK AbstractClient._get_tc3_signature", sdk),
     ]
-    measured = compare(
-        contenders,
-        rounds=plan.micro_rounds,
-        round_seconds=plan.micro_round_seconds,
-        warmup_seconds=plan.warmup_seconds,
-        per_call=False,
-    )
+    measured = compare_micro(contenders, plan)
     return {
         "body_bytes": len(body),
         "signatures_agree": agree,

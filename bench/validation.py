@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ._plan import Plan
-from ._rounds import Contender, compare, ratio_per_round
+from ._rounds import Contender, compare_micro, ratio_per_round
 from .sends import CONNECTOR_ID
 
 
@@ -61,13 +61,7 @@ def run_validation(config: Mapping[str, Any], plan: Plan) -> dict[str, Any]:
             lambda: compiled.validate(config),
         ),
     ]
-    measured = compare(
-        contenders,
-        rounds=plan.micro_rounds,
-        round_seconds=plan.micro_round_seconds,
-        warmup_seconds=plan.warmup_seconds,
-        per_call=False,
-    )
+    measured = compare_micro(contenders, plan)
     rates = {key: m.round_rates for key, m in measured.items()}
     return {
         "config": {
