@@ -5,6 +5,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
+JS     := tests/js
+JSSTAMP := $(JS)/node_modules/.installed
+
 .PHONY: demo test lint bench clean
 
 $(STAMP): pyproject.toml
@@ -13,10 +16,15 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# Logto's published packages (and Ajv) that the tests run as judges, pinned by the lockfile.
+$(JSSTAMP): $(JS)/package.json $(JS)/package-lock.json
+	cd $(JS) && npm ci --no-audit --no-fund --loglevel=error
+	touch $(JSSTAMP)
+
 demo: $(STAMP)
 	$(BIN)/logto-connector demo
 
-test: $(STAMP)
+test: $(STAMP) $(JSSTAMP)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
@@ -28,4 +36,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(JS)/node_modules build dist .pytest_cache .mypy_cache .ruff_cache
