@@ -117,6 +117,14 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--write-config", metavar="PATH", help="write a connector config for it")
     p.add_argument("--tls", action="store_true", help="serve https with a throwaway CA")
     p.add_argument("--no-limits", action="store_true", help="switch off per-number limits")
+    p.add_argument(
+        "--report-delay",
+        type=_seconds,
+        default=1.0,
+        metavar="SECONDS",
+        help="seconds until a message's delivery report is ready (default: 1)",
+    )
+    p.add_argument("--callback-url", metavar="URL", help="push delivery reports to this URL")
     p.set_defaults(handler=cmd_emulator)
 
     p = sub.add_parser("demo", help="send two codes through the emulator and show the phones")
@@ -265,6 +273,8 @@ def cmd_emulator(args: argparse.Namespace) -> int:
         tls=args.tls,
         write_config=args.write_config,
         limits=None if args.no_limits else DEFAULT_LIMITS,
+        report_delay=args.report_delay,
+        callback_url=args.callback_url,
     )
 
 
@@ -283,6 +293,16 @@ def _port(text: str) -> int:
     if not 0 <= port <= 65535:
         raise argparse.ArgumentTypeError(f"{text!r} is not a port (0 to 65535)")
     return port
+
+
+def _seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds <= 86400:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds (0 to 86400)")
+    return seconds
 
 
 def _random_code() -> str:

@@ -6,7 +6,7 @@ import hmac
 import json
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,13 +73,29 @@ class _Request:
     session_context: str
 
 
-class SendSms:
-    """Answers SendSms requests for a set of accounts, on the emulator's clock."""
+#: Another action the emulator answers: given the caller's account, the decoded JSON body,
+#: the RequestId and the emulator's time, the ``Response`` object (without RequestId).
+Action = Callable[[Account, Mapping[str, Any], str, float], dict[str, Any]]
 
-    def __init__(self, directory: Directory, clock: Clock, limiter: Limiter | None) -> None:
+
+class SendSms:
+    """Answers SendSms requests for a set of accounts, on the emulator's clock.
+
+    ``actions`` are further actions (by ``X-TC-Action`` name) answered after the same
+    signature and header checks; they raise :class:`Refusal` for Tencent's errors.
+    """
+
+    def __init__(
+        self,
+        directory: Directory,
+        clock: Clock,
+        limiter: Limiter | None,
+        actions: Mapping[str, Action] | None = None,
+    ) -> None:
         self.directory = directory
         self.clock = clock
         self.limiter = limiter
+        self.actions: Mapping[str, Action] = actions or {}
 
     def handle(self, headers: Mapping[str, str], body: bytes) -> Answer:
         """Answer one request; ``headers`` are keyed by lowercase name, values as received."""
@@ -87,7 +103,11 @@ class SendSms:
         now = self.clock.now()
         try:
             account = self._authenticate(headers, body, now)
-            _check_call(headers)
+            action = _check_call(headers, self.actions)
+            if action != ACTION:
+                data = json_object(headers, body)
+                response = self.actions[action](account, data, request_id, now)
+                return Answer({"Response": {**response, "RequestId": request_id}})
             return self._send(account, _parse_body(headers, body), request_id, now)
         except Refusal as refusal:
             return Answer(
@@ -261,18 +281,19 @@ def _timestamp(headers: Mapping[str, str]) -> int:
     return int(value)
 
 
-def _check_call(headers: Mapping[str, str]) -> None:
+def _check_call(headers: Mapping[str, str], others: Mapping[str, Action]) -> str:
     action = headers.get("x-tc-action")
     if not action:
         raise Refusal("MissingParameter", "The X-TC-Action header is missing.")
-    if action != ACTION:
-        raise Refusal("InvalidAction", f"The action '{action}' does not exist (only SendSms).")
+    if action != ACTION and action not in others:
+        known = ", ".join([ACTION, *sorted(others)])
+        raise Refusal("InvalidAction", f"The action '{action}' does not exist ({known}).")
     version = headers.get("x-tc-version")
     if not version:
         raise Refusal("MissingParameter", "The X-TC-Version header is missing.")
     if version != API_VERSION:
         raise Refusal(
-            "NoSuchVersion", f"The version '{version}' of SendSms does not exist ({API_VERSION})."
+            "NoSuchVersion", f"The version '{version}' of {action} does not exist ({API_VERSION})."
         )
     region = headers.get("x-tc-region")
     if not region:
@@ -286,9 +307,11 @@ def _check_call(headers: Mapping[str, str]) -> None:
             "UnsupportedRegion",
             f"SMS is not offered in the region '{region}' ({', '.join(sorted(REGIONS))}).",
         )
+    return action
 
 
-def _parse_body(headers: Mapping[str, str], body: bytes) -> _Request:
+def json_object(headers: Mapping[str, str], body: bytes) -> dict[str, Any]:
+    """The request body as a JSON object, or Tencent's refusal."""
     media_type = headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type != "application/json":
         raise Refusal("InvalidParameter", "Content-Type must be application/json for a JSON body.")
@@ -298,6 +321,11 @@ def _parse_body(headers: Mapping[str, str], body: bytes) -> _Request:
         raise Refusal("FailedOperation.JsonParseFail", "The body is not valid JSON.") from None
     if not isinstance(data, dict):
         raise Refusal("FailedOperation.JsonParseFail", "The body must be a JSON object.")
+    return data
+
+
+def _parse_body(headers: Mapping[str, str], body: bytes) -> _Request:
+    data = json_object(headers, body)
     numbers = _strings(data, "PhoneNumberSet")
     if numbers is None:
         raise _missing("PhoneNumberSet")
@@ -332,37 +360,37 @@ def _parse_body(headers: Mapping[str, str], body: bytes) -> _Request:
 
 def _template(account: Account, template_id: str, mainland: bool) -> Template:
     template = account.template(template_id)
-    if template is None or not template.approved:
-        state = "does not exist" if template is None else "is not approved"
+    if template is None or not template.usable:
+        state = "does not exist" if template is None else f"is {template.review}, not approved"
         raise Refusal(
             "FailedOperation.TemplateIncorrectOrUnapproved",
             f"The template {template_id} {state}.",
         )
-    if mainland and template.international:
+    if template.serves(mainland):
+        return template
+    if mainland:
         raise Refusal(
             "UnsupportedOperation.GlobalTemplateToChineseMainlandPhone",
             f"The template {template_id} is an international template; Chinese mainland "
             "numbers need a mainland template.",
         )
-    if not mainland and not template.international:
-        raise Refusal(
-            "UnsupportedOperation.ChineseMainlandTemplateToGlobalPhone",
-            f"The template {template_id} is a Chinese mainland template; international "
-            "numbers need an international template.",
-        )
-    return template
+    raise Refusal(
+        "UnsupportedOperation.ChineseMainlandTemplateToGlobalPhone",
+        f"The template {template_id} is a Chinese mainland template; international "
+        "numbers need an international template.",
+    )
 
 
 def _sign(account: Account, name: str) -> str:
     found = account.sign(name) if name else None
-    if found is not None and found.approved:
+    if found is not None and found.usable and not found.international:
         return found.name
     if not name:
         why = "SignName is missing: Chinese mainland messages need an approved sign."
     elif found is None:
         why = f"The sign '{name}' does not exist."
     else:
-        why = f"The sign '{name}' is not approved."
+        why = f"The sign '{name}' is {found.review}, not an approved mainland sign."
     raise Refusal("FailedOperation.SignatureIncorrectOrUnapproved", why)
 
 
