@@ -110,6 +110,12 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_send)
 
+    p = sub.add_parser("check", help="check a config's sign and templates with the provider")
+    p.add_argument("id")
+    p.add_argument("config", help="path of the config JSON, or - for stdin")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_check)
+
     p = sub.add_parser("emulator", help="run a local Tencent SMS API (no account needed)")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=_port, default=8080, help="0 picks a free port")
@@ -254,6 +260,41 @@ def cmd_send(args: argparse.Namespace) -> int:
             f"sent {args.type} code {code} to {result.to} ({result.route}); "
             f"RequestId {result.request_id}, SerialNo {result.serial_no}, fee {result.fee}"
         )
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """``check``: the config against the provider account; exit 1 when an error is found."""
+    from .kit import SEVERITIES
+
+    host = _host(args)
+    cid = _resolve_id(host, args.id)
+    findings = host.check_account(cid, read_config(args.config))
+    errors = [f for f in findings if f.severity == "error"]
+    counts = {s: sum(f.severity == s for f in findings) for s in SEVERITIES}
+    summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+    if args.json:
+        document = {
+            "connectorId": cid,
+            "counts": counts,
+            "findings": [f.to_dict() for f in findings],
+        }
+        if errors:
+            message = f"the account check found {len(errors)} error(s)"
+            return _fail(1, ErrorCode.INVALID_CONFIG.value, message, document, True)
+        _print_json({"ok": True, **document})
+        return 0
+    for finding in sorted(findings, key=lambda f: SEVERITIES.index(f.severity)):
+        print(f"{finding.severity:<9} {finding.path}: {finding.message}")
+        if finding.advice:
+            print(f"{'':<9} → {finding.advice}")
+    print(f"{cid}: {summary or 'nothing to check'}")
+    if errors:
+        print(
+            f"{PROG}: invalid_config: the account check found {len(errors)} error(s)",
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 

@@ -5,9 +5,11 @@ The Python counterpart of Logto's connector kit: hook specs (pluggy project
 with Logto's :class:`ErrorCode` strings, and the :class:`ConnectorHost` that loads connectors.
 """
 
+from ._check import SEVERITIES, CheckFinding, Severity
 from ._errors import ConnectorError, ErrorCode, UnknownConnectorError
 from ._hookspecs import PROJECT_NAME, hookimpl, hookspec
 from ._host import ENTRY_POINT_GROUP, ConnectorHost
+from ._receipts import DeliveryReceipt, ReceiptStatus, mask_phone, poll_receipts
 from ._types import (
     ConnectorMetadata,
     FormItem,
@@ -20,16 +22,23 @@ from ._validation import Problem
 __all__ = [
     "ENTRY_POINT_GROUP",
     "PROJECT_NAME",
+    "SEVERITIES",
+    "CheckFinding",
     "ConnectorError",
     "ConnectorHost",
     "ConnectorMetadata",
+    "DeliveryReceipt",
     "ErrorCode",
     "FormItem",
     "Problem",
+    "ReceiptStatus",
     "SendPayload",
     "SendResult",
+    "Severity",
     "TemplateType",
     "UnknownConnectorError",
     "hookimpl",
     "hookspec",
+    "mask_phone",
+    "poll_receipts",
 ]

@@ -13,8 +13,10 @@ import pluggy
 
 from . import _hookspecs, _memo
 from ._cache import FingerprintCache, config_fingerprint
+from ._check import CheckFinding
 from ._entry_points import EntryPoint, entry_points
 from ._errors import ConnectorError, ErrorCode, UnknownConnectorError
+from ._receipts import DeliveryReceipt
 from ._request import plainly_valid
 from ._resources import load_schema
 from ._types import ConnectorMetadata, SendResult
@@ -219,31 +221,111 @@ class ConnectorHost:
         loaded = self._get(connector_id)
         valid_config = self.validate_config(loaded.connector_id, config)
         self.validate_request(to, str(type), payload)
-        try:
-            result = loaded.pm.hook.send_message(
-                to=to, type=str(type), payload=payload, config=valid_config
-            )
-        except ConnectorError:
-            raise
-        except Exception as exc:
-            # A connector bug: keep the traceback in the log, give the caller a clean error.
-            log.warning(
-                "connector %s raised %s", loaded.connector_id, type_name(exc), exc_info=True
-            )
-            raise ConnectorError(
-                ErrorCode.GENERAL,
-                f"connector {loaded.connector_id} failed unexpectedly ({type_name(exc)})",
-            ) from None
-        if result is None:
-            raise ConnectorError(
-                ErrorCode.NOT_IMPLEMENTED, f"connector {loaded.connector_id} cannot send messages"
-            )
+        result = _invoke(
+            loaded,
+            "send messages",
+            "send_message",
+            to=to,
+            type=str(type),
+            payload=payload,
+            config=valid_config,
+        )
         if not isinstance(result, SendResult):
             raise ConnectorError(
                 ErrorCode.INVALID_RESPONSE,
                 f"connector {loaded.connector_id} returned {type_name(result)}, not a SendResult",
             )
         return result
+
+    # -- account checks and delivery receipts (optional hooks) -----------------------------
+
+    def check_account(self, connector_id: str, config: object) -> list[CheckFinding]:
+        """Check a config against the provider account: one finding per checked item.
+
+        The config is validated first.  Raises ``ConnectorError(not_implemented)`` when the
+        connector cannot check accounts, and the connector's error when nothing could be
+        checked (wrong credentials, provider unreachable).
+        """
+        loaded = self._get(connector_id)
+        valid_config = self.validate_config(loaded.connector_id, config)
+        found = _invoke(loaded, "check accounts", "check_account", config=valid_config)
+        findings = list(found)
+        if not all(isinstance(f, CheckFinding) for f in findings):
+            raise ConnectorError(
+                ErrorCode.INVALID_RESPONSE,
+                f"connector {loaded.connector_id} returned something other than CheckFindings",
+            )
+        return findings
+
+    def parse_status_callback(self, connector_id: str, body: bytes) -> list[DeliveryReceipt]:
+        """The receipts in the body of a provider's status callback (push) request."""
+        loaded = self._get(connector_id)
+        return _receipts(
+            loaded, _invoke(loaded, "read status callbacks", "parse_status_callback", body=body)
+        )
+
+    def pull_receipts(
+        self, connector_id: str, config: object, limit: int = 100
+    ) -> list[DeliveryReceipt]:
+        """Up to ``limit`` receipts waiting at the provider; each may come only once, so
+        keep them."""
+        loaded = self._get(connector_id)
+        valid_config = self.validate_config(loaded.connector_id, config)
+        pulled = _invoke(loaded, "pull receipts", "pull_receipts", config=valid_config, limit=limit)
+        return _receipts(loaded, pulled)
+
+    def receipts_for_number(
+        self,
+        connector_id: str,
+        config: object,
+        phone: str,
+        since: float,
+        until: float | None = None,
+    ) -> list[DeliveryReceipt]:
+        """The receipts of one number between two unix times (a look-up, not a queue)."""
+        loaded = self._get(connector_id)
+        valid_config = self.validate_config(loaded.connector_id, config)
+        found = _invoke(
+            loaded,
+            "look up receipts",
+            "receipts_for_number",
+            config=valid_config,
+            phone=phone,
+            since=since,
+            until=until,
+        )
+        return _receipts(loaded, found)
+
+
+def _invoke(loaded: _Loaded, ability: str, hook: str, **kwargs: Any) -> Any:
+    """Call one hook of one connector: its ConnectorError passes, any other exception is a
+    bug (logged, turned into a clean error), and no answer means it lacks the ability."""
+    try:
+        result = getattr(loaded.pm.hook, hook)(**kwargs)
+    except ConnectorError:
+        raise
+    except Exception as exc:
+        # A connector bug: keep the traceback in the log, give the caller a clean error.
+        log.warning("connector %s raised %s", loaded.connector_id, type_name(exc), exc_info=True)
+        raise ConnectorError(
+            ErrorCode.GENERAL,
+            f"connector {loaded.connector_id} failed unexpectedly ({type_name(exc)})",
+        ) from None
+    if result is None:
+        raise ConnectorError(
+            ErrorCode.NOT_IMPLEMENTED, f"connector {loaded.connector_id} cannot {ability}"
+        )
+    return result
+
+
+def _receipts(loaded: _Loaded, items: Any) -> list[DeliveryReceipt]:
+    receipts = list(items)
+    if not all(isinstance(r, DeliveryReceipt) for r in receipts):
+        raise ConnectorError(
+            ErrorCode.INVALID_RESPONSE,
+            f"connector {loaded.connector_id} returned something other than DeliveryReceipts",
+        )
+    return receipts
 
 
 def type_name(value: object) -> str:

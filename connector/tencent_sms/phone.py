@@ -24,7 +24,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from ..kit import ConnectorError, ErrorCode
+from ..kit import ConnectorError, ErrorCode, mask_phone
 
 Route = Literal["mainland", "international"]
 
@@ -100,11 +100,8 @@ def _normalize_any(raw: str, text: str) -> PhoneNumber:
     )
 
 
-def mask(e164: str) -> str:
-    """A number for logs: ``+8613800138000`` → ``+86138****8000``."""
-    if len(e164) <= 8:
-        return e164[:2] + "*" * max(len(e164) - 2, 0)
-    return e164[: len(e164) - 8] + "****" + e164[-4:]
+#: A number for logs: ``+8613800138000`` → ``+86138****8000``.
+mask = mask_phone
 
 
 def _refuse(reason: str, raw: object) -> ConnectorError:
