@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -158,11 +158,12 @@ def test_pull_refused_by_tencent(host: ConnectorHost, slow_emulator: Emulator) -
 
 def test_a_connector_without_receipts() -> None:
     host = ConnectorHost(plugins=[EchoConnector()])
-    for call in (
+    calls: list[Callable[[], object]] = [
         lambda: host.pull_receipts("echo-sms", {"prefix": "x"}),
         lambda: host.parse_status_callback("echo-sms", b"[]"),
         lambda: host.receipts_for_number("echo-sms", {"prefix": "x"}, "+1", 0),
-    ):
+    ]
+    for call in calls:
         with pytest.raises(ConnectorError) as info:
             call()
         assert info.value.code is ErrorCode.NOT_IMPLEMENTED
