@@ -53,7 +53,7 @@ def run_demo() -> int:
                 f"   {usage_type:<16} {to:<15} → {result.to} via {result.route}, "
                 f"RequestId {result.request_id}  ({why})"
             )
-            serials.append(str(result.serial_no))
+            serials.append(str(result.to_dict()["serialNo"]))
         say(
             "5. What the phones show (the emulator's outbox; `logto-connector emulator` "
             "serves it as a page):"

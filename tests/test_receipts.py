@@ -48,8 +48,9 @@ EXAMPLE_PUSH = [
 
 def send(host: ConnectorHost, config: dict[str, Any], to: str) -> str:
     result = host.send_message(CONNECTOR_ID, config, to=to, type="SignIn", payload={"code": "1"})
-    assert result.serial_no
-    return result.serial_no
+    serial_no = result.to_dict()["serialNo"]
+    assert isinstance(serial_no, str) and serial_no
+    return serial_no
 
 
 # --- the callback body ----------------------------------------------------------------------

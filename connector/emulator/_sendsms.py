@@ -104,11 +104,11 @@ class SendSms:
         try:
             account = self._authenticate(headers, body, now)
             action = _check_call(headers, self.actions)
+            data = _parse_json(headers, body)
             if action != ACTION:
-                data = json_object(headers, body)
                 response = self.actions[action](account, data, request_id, now)
                 return Answer({"Response": {**response, "RequestId": request_id}})
-            return self._send(account, _parse_body(headers, body), request_id, now)
+            return self._send(account, _read_request(data), request_id, now)
         except Refusal as refusal:
             return Answer(
                 error_body(refusal.code, refusal.message, request_id), error_code=refusal.code
@@ -310,22 +310,20 @@ def _check_call(headers: Mapping[str, str], others: Mapping[str, Action]) -> str
     return action
 
 
-def json_object(headers: Mapping[str, str], body: bytes) -> dict[str, Any]:
-    """The request body as a JSON object, or Tencent's refusal."""
+def _parse_json(headers: Mapping[str, str], body: bytes) -> dict[str, Any]:
     media_type = headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type != "application/json":
         raise Refusal("InvalidParameter", "Content-Type must be application/json for a JSON body.")
     try:
         data = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than Python reads
         raise Refusal("FailedOperation.JsonParseFail", "The body is not valid JSON.") from None
     if not isinstance(data, dict):
         raise Refusal("FailedOperation.JsonParseFail", "The body must be a JSON object.")
     return data
 
 
-def _parse_body(headers: Mapping[str, str], body: bytes) -> _Request:
-    data = json_object(headers, body)
+def _read_request(data: Mapping[str, Any]) -> _Request:
     numbers = _strings(data, "PhoneNumberSet")
     if numbers is None:
         raise _missing("PhoneNumberSet")
