@@ -296,3 +296,11 @@ def test_cli_check_of_an_unreadable_file_is_a_usage_error(tmp_path: Path) -> Non
     assert result.returncode == 2
     assert "cannot read config" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_an_international_sign_is_only_a_warning(host: ConnectorHost, emu: Emulator) -> None:
+    config = emu.connector_config()
+    config["international"]["signName"] = "Nobody"
+    finding = only(host.check_account(CONNECTOR_ID, config), "international.signName")
+    assert (finding.severity, finding.route) == ("warning", "international")
+    assert "no international sign named 'Nobody'" in finding.message

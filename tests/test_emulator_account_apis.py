@@ -42,6 +42,7 @@ from connector.emulator._accounts import Directory, demo_account, parse_accounts
 from connector.emulator._clock import Clock
 from connector.emulator._receipts import ReportBook
 from connector.emulator._sendsms import Refusal
+from tests.cli_process import run_cli
 
 VECTORS = Path(__file__).resolve().parent / "data" / "tc3-vectors"
 SIGN_IN = DEMO_TEMPLATE_IDS["SignIn"]
@@ -601,3 +602,18 @@ def test_accounts_file_refusals(change: dict[str, Any], message: str) -> None:
     account = {"secretId": "AKIDfile", "secretKey": "k", "sdkAppIds": ["1400000077"], **change}
     with pytest.raises(AccountsError, match=message):
         parse_accounts({"accounts": [account]})
+
+
+@pytest.mark.parametrize(
+    ("flags", "words"),
+    [
+        (["--callback-url", "ftp://127.0.0.1/x"], "callback_url must be an http"),
+        (["--report-delay", "-1"], "is not a number of seconds"),
+        (["--report-delay", "soon"], "is not a number of seconds"),
+    ],
+)
+def test_emulator_command_refuses_bad_report_flags(flags: list[str], words: str) -> None:
+    result = run_cli("emulator", "--port", "0", *flags)
+    assert result.returncode == 2
+    assert words in result.stderr
+    assert "Traceback" not in result.stderr
