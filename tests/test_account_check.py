@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,7 @@ from connector.emulator import (
     Sign,
     Template,
 )
-from connector.kit import CheckFinding, ConnectorError, ConnectorHost, ErrorCode
+from connector.kit import CheckFinding, ConnectorError, ConnectorHost, ErrorCode, hookimpl
 from connector.tencent_sms import CONNECTOR_ID
 from tests.cli_process import run_cli
 from tests.echo_connector import EchoConnector
@@ -304,3 +304,17 @@ def test_an_international_sign_is_only_a_warning(host: ConnectorHost, emu: Emula
     finding = only(host.check_account(CONNECTOR_ID, config), "international.signName")
     assert (finding.severity, finding.route) == ("warning", "international")
     assert "no international sign named 'Nobody'" in finding.message
+
+
+class _Confused(EchoConnector):
+    @hookimpl
+    def check_account(self, config: Mapping[str, Any]) -> list[str]:
+        return ["all good"]
+
+
+def test_a_connector_answering_garbage() -> None:
+    host = ConnectorHost(plugins=[_Confused()])
+    with pytest.raises(ConnectorError) as info:
+        host.check_account("echo-sms", {"prefix": "x"})
+    assert info.value.code is ErrorCode.INVALID_RESPONSE
+    assert "CheckFinding" in info.value.message

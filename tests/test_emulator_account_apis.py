@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
 import time
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -42,6 +40,7 @@ from connector.emulator._accounts import Directory, demo_account, parse_accounts
 from connector.emulator._clock import Clock
 from connector.emulator._receipts import ReportBook
 from connector.emulator._sendsms import Refusal
+from tests.callback_receiver import ACCEPT, Receiver
 from tests.cli_process import run_cli
 
 VECTORS = Path(__file__).resolve().parent / "data" / "tc3-vectors"
@@ -448,45 +447,6 @@ def test_pull_refusals(
 
 
 # --- delivery reports: pushed to a callback URL --------------------------------------------
-
-
-class Receiver:
-    """A status-callback receiver on loopback that answers from a script of statuses."""
-
-    def __init__(self, answers: list[tuple[int, object]]) -> None:
-        self.answers = answers
-        self.pushes: list[Any] = []
-        self.lock = threading.Lock()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                with receiver.lock:
-                    receiver.pushes.append(json.loads(body))
-                    index = min(len(receiver.pushes), len(receiver.answers)) - 1
-                    status, reply = receiver.answers[index]
-                data = json.dumps(reply).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-        self.url = f"http://127.0.0.1:{self.server.server_port}/tencent/status-callback"
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-ACCEPT = (200, {"result": 0, "errmsg": "OK"})
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -20,6 +19,7 @@ from connector.kit import (
     poll_receipts,
 )
 from connector.tencent_sms import CONNECTOR_ID
+from tests.callback_receiver import ACCEPT, Receiver
 from tests.echo_connector import EchoConnector
 
 OK_NUMBER = "+8613711112222"
@@ -232,35 +232,18 @@ def test_poller_survives_a_failed_pull() -> None:
 
 
 def test_callback_from_the_emulator_reads_back(host: ConnectorHost) -> None:
-    bodies: list[bytes] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            bodies.append(self.rfile.read(int(self.headers["Content-Length"])))
-            reply = b'{"result": 0, "errmsg": "OK"}'
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(reply)))
-            self.end_headers()
-            self.wfile.write(reply)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    receiver = Receiver([ACCEPT])
     try:
-        url = f"http://127.0.0.1:{server.server_port}/callback"
-        with Emulator(report_delay=0, callback_url=url) as emu:
+        with Emulator(report_delay=0, callback_url=receiver.url) as emu:
             config = emu.connector_config()
             serials = {send(host, config, OK_NUMBER), send(host, config, UNDELIVERED)}
             deadline = time.monotonic() + 10
-            while sum(len(json.loads(b)) for b in bodies) < 2:
+            while sum(len(push) for push in receiver.pushes) < 2:
                 assert time.monotonic() < deadline, "no callback arrived"
                 time.sleep(0.02)
     finally:
-        server.shutdown()
-        server.server_close()
+        receiver.close()
+    bodies = list(receiver.bodies)
     receipts = [r for body in bodies for r in host.parse_status_callback(CONNECTOR_ID, body)]
     assert {r.serial_no for r in receipts} == serials
     assert {r.phone: r.status for r in receipts} == {OK_NUMBER: "delivered", UNDELIVERED: "failed"}

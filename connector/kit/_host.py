@@ -7,7 +7,7 @@ import json
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import pluggy
 
@@ -249,20 +249,13 @@ class ConnectorHost:
         loaded = self._get(connector_id)
         valid_config = self.validate_config(loaded.connector_id, config)
         found = _invoke(loaded, "check accounts", "check_account", config=valid_config)
-        findings = list(found)
-        if not all(isinstance(f, CheckFinding) for f in findings):
-            raise ConnectorError(
-                ErrorCode.INVALID_RESPONSE,
-                f"connector {loaded.connector_id} returned something other than CheckFindings",
-            )
-        return findings
+        return _all_of(loaded, found, CheckFinding)
 
     def parse_status_callback(self, connector_id: str, body: bytes) -> list[DeliveryReceipt]:
         """The receipts in the body of a provider's status callback (push) request."""
         loaded = self._get(connector_id)
-        return _receipts(
-            loaded, _invoke(loaded, "read status callbacks", "parse_status_callback", body=body)
-        )
+        parsed = _invoke(loaded, "read status callbacks", "parse_status_callback", body=body)
+        return _all_of(loaded, parsed, DeliveryReceipt)
 
     def pull_receipts(
         self, connector_id: str, config: object, limit: int = 100
@@ -272,7 +265,7 @@ class ConnectorHost:
         loaded = self._get(connector_id)
         valid_config = self.validate_config(loaded.connector_id, config)
         pulled = _invoke(loaded, "pull receipts", "pull_receipts", config=valid_config, limit=limit)
-        return _receipts(loaded, pulled)
+        return _all_of(loaded, pulled, DeliveryReceipt)
 
     def receipts_for_number(
         self,
@@ -294,7 +287,7 @@ class ConnectorHost:
             since=since,
             until=until,
         )
-        return _receipts(loaded, found)
+        return _all_of(loaded, found, DeliveryReceipt)
 
 
 def _invoke(loaded: _Loaded, ability: str, hook: str, **kwargs: Any) -> Any:
@@ -318,14 +311,19 @@ def _invoke(loaded: _Loaded, ability: str, hook: str, **kwargs: Any) -> Any:
     return result
 
 
-def _receipts(loaded: _Loaded, items: Any) -> list[DeliveryReceipt]:
-    receipts = list(items)
-    if not all(isinstance(r, DeliveryReceipt) for r in receipts):
+_T = TypeVar("_T")
+
+
+def _all_of(loaded: _Loaded, items: Any, kind: type[_T]) -> list[_T]:
+    """A hook's answer as a list, each item checked to be a ``kind``."""
+    answer = list(items) if isinstance(items, Iterable) else [items]
+    if not all(isinstance(item, kind) for item in answer):
         raise ConnectorError(
             ErrorCode.INVALID_RESPONSE,
-            f"connector {loaded.connector_id} returned something other than DeliveryReceipts",
+            f"connector {loaded.connector_id} returned something other than "
+            f"{kind.__name__} objects",
         )
-    return receipts
+    return answer
 
 
 def type_name(value: object) -> str:
