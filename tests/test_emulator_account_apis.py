@@ -577,3 +577,26 @@ def test_emulator_command_refuses_bad_report_flags(flags: list[str], words: str)
     assert result.returncode == 2
     assert words in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_outcomes_injected_over_http(emu: Emulator) -> None:
+    url = emu.url + "/__emulator/reports"
+    assert requests.post(url, json={"code": "REJECTD", "count": 2}, timeout=5).status_code == 200
+    first, second, third = send(emu, "+8613711110001", "+8613711110002", "+8613711110003")
+    emu.advance_clock(61)
+    codes = {r["SerialNo"]: r["Description"] for r in pull(emu)}
+    assert codes == {first: "REJECTD", second: "REJECTD", third: "DELIVRD"}
+    listed = requests.get(url, timeout=5).json()["reports"]
+    assert {r["SerialNo"] for r in listed if r["pulled"]} == {first, second, third}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"code": "lost"}, {"code": "UNDELIV", "count": 0}, {"count": 1}, ["UNDELIV"]],
+)
+def test_bad_injected_outcomes_are_refused(emu: Emulator, body: object) -> None:
+    reply = requests.post(emu.url + "/__emulator/reports", json=body, timeout=5)
+    assert reply.status_code == 400
+    assert "error" in reply.json()
+    with pytest.raises(ValueError, match="receipt code"):
+        emu.inject_report("delivered")

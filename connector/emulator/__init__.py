@@ -16,7 +16,7 @@ gives every accepted message a delivery report after ``report_delay`` seconds (p
 
 HTTP endpoints besides ``POST /`` (the API): ``GET /``, ``GET|DELETE /__emulator/outbox``,
 ``GET /__emulator/health``, ``GET /__emulator/stats``, ``GET|POST|DELETE /__emulator/faults``,
-``GET /__emulator/reports``.
+``GET|POST /__emulator/reports``.
 """
 
 from ._accounts import (

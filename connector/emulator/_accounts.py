@@ -283,7 +283,8 @@ _ACCOUNT_KEYS = {
 }
 _SIGN_KEYS = {"name", "approved", "status", "reply", "international", "id"}
 _TEMPLATE_KEYS = {"id", "text", "kind", "international", "approved", "status", "reply", "both"}
-_REPORT_CODE = re.compile(r"[A-Z]{4,8}|[A-Z]{2}:[0-9]{4}")
+#: What a receipt code looks like: Tencent's words (``UNDELIV``) or a carrier's (``MK:0001``).
+REPORT_CODE = re.compile(r"[A-Z]{4,8}|[A-Z]{2}:[0-9]{4}")
 
 
 def load_accounts(path: str | os.PathLike[str]) -> tuple[Account, ...]:
@@ -363,7 +364,7 @@ def _reports(data: object, where: str) -> dict[str, str]:
             raise AccountsError(
                 f"{where}: {number!r} is not an E.164 number such as +8613800000001"
             )
-        if not isinstance(code, str) or not (code == "NONE" or _REPORT_CODE.fullmatch(code)):
+        if not isinstance(code, str) or not (code == "NONE" or REPORT_CODE.fullmatch(code)):
             raise AccountsError(
                 f"{where}[{number!r}] must be a receipt code such as UNDELIV or EXPIRED, "
                 "DELIVRD, or NONE (never reported)"

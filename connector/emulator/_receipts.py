@@ -9,6 +9,8 @@ out of the queue is not documented; here it does not.
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import json
 import logging
 import threading
@@ -22,7 +24,7 @@ from typing import Any
 
 import phonenumbers
 
-from ._accounts import Directory
+from ._accounts import REPORT_CODE, Directory
 from ._clock import Clock
 from ._outbox import Message
 
@@ -118,11 +120,20 @@ class ReportBook:
         self._clock = clock
         self.delay = delay
         self._reports: OrderedDict[tuple[str, str], Report] = OrderedDict()
+        # Queues ordered by ready time, so a pull or a push never scans every report.
+        self._unpulled: dict[str, list[tuple[float, int, Report]]] = {}
+        self._unpushed: list[tuple[float, int, Report]] = []
+        self._count = itertools.count()
         self._injected: deque[str] = deque()
         self._lock = threading.Lock()
 
-    def inject(self, code: str, count: int = 1) -> None:
-        """Give the next ``count`` accepted messages this outcome (a code or ``NONE``)."""
+    def inject(self, code: object, count: object = 1) -> None:
+        """Give the next ``count`` accepted messages this outcome (a code or ``NONE``);
+        ``ValueError`` for anything else."""
+        if not isinstance(code, str) or not (code == NEVER or REPORT_CODE.fullmatch(code)):
+            raise ValueError("code must be a receipt code such as UNDELIV or EXPIRED, or NONE")
+        if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= 10_000:
+            raise ValueError("count must be a whole number from 1 to 10000")
         with self._lock:
             self._injected.extend([code] * count)
 
@@ -151,21 +162,22 @@ class ReportBook:
                     ready_at=message.timestamp + self.delay,
                 )
                 self._reports[(report.serial_no, report.phone_number)] = report
+                entry = (report.ready_at, next(self._count), report)
+                unpulled = self._unpulled.setdefault(report.app_id, [])
+                heapq.heappush(unpulled, entry)
+                heapq.heappush(self._unpushed, entry)
                 while len(self._reports) > MAX_REPORTS:
                     self._reports.popitem(last=False)
+                # Nobody collects them: keep the queues as bounded as the book.
+                for queue in (unpulled, self._unpushed):
+                    if len(queue) > MAX_REPORTS:
+                        heapq.heappop(queue)
 
     def pull(self, app_id: str, limit: int, now: float) -> list[Report]:
         """Up to ``limit`` ready reports of an app not pulled before, oldest first; each
         comes out once."""
         with self._lock:
-            ready = sorted(
-                (
-                    r
-                    for r in self._reports.values()
-                    if r.app_id == app_id and not r.pulled and r.ready_at <= now
-                ),
-                key=lambda r: r.ready_at,
-            )[:limit]
+            ready = _take_ready(self._unpulled.get(app_id, []), now, limit)
             for report in ready:
                 report.pulled = True
             return ready
@@ -191,10 +203,7 @@ class ReportBook:
     def take_pushable(self, now: float) -> list[Report]:
         """Ready reports not pushed yet, marked as pushed (the pusher owns them now)."""
         with self._lock:
-            ready = sorted(
-                (r for r in self._reports.values() if not r.pushed and r.ready_at <= now),
-                key=lambda r: r.ready_at,
-            )
+            ready = _take_ready(self._unpushed, now, len(self._unpushed))
             for report in ready:
                 report.pushed = True
             return ready
@@ -203,6 +212,14 @@ class ReportBook:
         """Every kept report, oldest message first."""
         with self._lock:
             return list(self._reports.values())
+
+
+def _take_ready(queue: list[tuple[float, int, Report]], now: float, limit: int) -> list[Report]:
+    """Pop up to ``limit`` reports whose ready time has come, oldest first."""
+    ready: list[Report] = []
+    while queue and len(ready) < limit and queue[0][0] <= now:
+        ready.append(heapq.heappop(queue)[2])
+    return ready
 
 
 @dataclass(frozen=True)
@@ -215,7 +232,7 @@ class PushAttempt:
     detail: str
 
     def to_json(self) -> dict[str, Any]:
-        """The attempt as ``GET /__emulator/callbacks`` lists it."""
+        """The attempt as ``Emulator.callback_attempts()`` lists it."""
         return {
             "serialNos": list(self.serial_nos),
             "attempt": self.attempt,

@@ -211,6 +211,17 @@ class _Handler(BaseHTTPRequestHandler):
         now = state.sendsms.clock.now()
         self._json(200, {"reports": [r.to_json(now) for r in state.reports.all()]})
 
+    def _inject_report(self, body: bytes) -> None:
+        try:
+            data = json.loads(body)
+            if not isinstance(data, dict):
+                raise ValueError('the body must be a JSON object such as {"code": "UNDELIV"}')
+            self.server.state.reports.inject(data.get("code"), data.get("count", 1))
+        except ValueError as exc:
+            self._json(400, {"error": str(exc)})
+            return
+        self._json(200, {"ok": True})
+
     def _health(self, body: bytes) -> None:
         self._json(200, {"ok": True})
 
@@ -245,7 +256,7 @@ _ROUTES: Mapping[str, Mapping[str, _Route]] = {
     "/": {"POST": _Handler._send_sms, "GET": _Handler._page},
     "/__emulator/outbox": {"GET": _Handler._get_outbox, "DELETE": _Handler._clear_outbox},
     "/__emulator/health": {"GET": _Handler._health},
-    "/__emulator/reports": {"GET": _Handler._get_reports},
+    "/__emulator/reports": {"GET": _Handler._get_reports, "POST": _Handler._inject_report},
     "/__emulator/stats": {"GET": _Handler._stats},
     "/__emulator/faults": {
         "GET": _Handler._get_faults,
@@ -571,7 +582,8 @@ class Emulator:
 
     def inject_report(self, code: str, count: int = 1) -> None:
         """Give the next ``count`` accepted messages this delivery outcome: a receipt code
-        (``UNDELIV``, ``EXPIRED``, ``DELIVRD``…) or ``NONE`` (never reported)."""
+        (``UNDELIV``, ``EXPIRED``, ``DELIVRD``…) or ``NONE`` (never reported); the same as
+        ``POST /__emulator/reports`` with ``{"code", "count"}``.  ``ValueError`` for others."""
         self._reports.inject(code, count)
 
     @property
