@@ -26,7 +26,7 @@ import phonenumbers
 
 from ._accounts import REPORT_CODE, Directory
 from ._clock import Clock
-from ._outbox import Message
+from ._outbox import OUTBOX_SIZE, Message
 
 logger = logging.getLogger("connector.emulator")
 
@@ -47,7 +47,7 @@ DESCRIPTIONS = {
 }
 MAX_PUSH = 100  # reports per push, Tencent's documented cap
 PUSH_ATTEMPTS = 3  # the first push and Tencent's two retries
-MAX_REPORTS = 100_000
+MAX_REPORTS = OUTBOX_SIZE  # as many as the outbox keeps messages
 _BEIJING = 8 * 3600  # user_receive_time is Beijing wall-clock time
 
 
@@ -58,13 +58,21 @@ class Report:
     serial_no: str
     app_id: str
     phone_number: str
-    country_code: str
-    subscriber_number: str
     code: str
     session_context: str
     ready_at: float
     pulled: bool = False
     pushed: bool = False
+
+    @property
+    def country_code(self) -> str:
+        """The number's country calling code without ``+``, e.g. ``86``."""
+        return _split(self.phone_number)[0]
+
+    @property
+    def subscriber_number(self) -> str:
+        """The number without its country code."""
+        return _split(self.phone_number)[1]
 
     @property
     def status(self) -> str:
@@ -150,13 +158,10 @@ class ReportBook:
                     code = DELIVERED
                 if code == NEVER:
                     continue
-                number = phonenumbers.parse(message.phone_number, None)
                 report = Report(
                     serial_no=message.serial_no,
                     app_id=message.sdk_app_id,
                     phone_number=message.phone_number,
-                    country_code=str(number.country_code),
-                    subscriber_number=str(phonenumbers.national_significant_number(number)),
                     code=code,
                     session_context=message.session_context,
                     ready_at=message.timestamp + self.delay,
@@ -212,6 +217,13 @@ class ReportBook:
         """Every kept report, oldest message first."""
         with self._lock:
             return list(self._reports.values())
+
+
+def _split(e164: str) -> tuple[str, str]:
+    """Country code and national number; parsed only when a report is read, which keeps
+    the work off the SendSms path."""
+    number = phonenumbers.parse(e164, None)
+    return str(number.country_code), str(phonenumbers.national_significant_number(number))
 
 
 def _take_ready(queue: list[tuple[float, int, Report]], now: float, limit: int) -> list[Report]:
