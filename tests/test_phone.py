@@ -108,3 +108,15 @@ def test_a_bare_mainland_mobile_is_never_sent_abroad(national: str) -> None:
 
     if phonenumbers.is_valid_number(phonenumbers.parse("+86" + national)):
         assert normalize(national).e164 == "+86" + national
+
+
+def test_a_reading_that_loses_digits_is_refused() -> None:
+    # phonenumbers would drop a national zero (+4900000), a number that is not what was given.
+    with pytest.raises(ConnectorError) as info:
+        normalize("49000000")
+    assert info.value.code is ErrorCode.INVALID_REQUEST_PARAMETERS
+
+
+def test_a_short_number_is_masked_whole() -> None:
+    assert mask("+4900") == "+****"
+    assert mask("+4930123456") == "+493****3456"

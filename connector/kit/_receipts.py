@@ -18,9 +18,10 @@ ReceiptStatus = Literal["delivered", "failed"]
 
 
 def mask_phone(e164: str) -> str:
-    """A number fit to show: ``+8613800138000`` → ``+86138****8000``."""
+    """A number fit to show: ``+8613800138000`` → ``+86138****8000``; a short one keeps
+    only its ``+``."""
     if len(e164) <= 8:
-        return e164[:2] + "*" * max(len(e164) - 2, 0)
+        return e164[:1] + "*" * max(len(e164) - 1, 0)
     return e164[: len(e164) - 8] + "****" + e164[-4:]
 
 

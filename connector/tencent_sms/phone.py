@@ -22,7 +22,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from ..kit import ConnectorError, ErrorCode, mask_phone
 
@@ -84,17 +84,27 @@ def _normalize_any(raw: str, text: str) -> PhoneNumber:
     parsed = []
     for digits in candidates:
         try:
-            parsed.append(phonenumbers.parse("+" + digits, None))
+            parsed.append((phonenumbers.parse("+" + digits, None), digits))
         except phonenumbers.NumberParseException:
             continue
     # The first valid reading wins; failing that, the first possible one.
-    chosen = next((n for n in parsed if phonenumbers.is_valid_number(n)), None)
+    chosen = next((n for n, _ in parsed if phonenumbers.is_valid_number(n)), None)
     if chosen is None:
-        chosen = next((n for n in parsed if phonenumbers.is_possible_number(n)), None)
+        # A number that is only possible must also keep its digits: phonenumbers drops
+        # national zeros (+49000000 → +4900000), and such a reading would not even read
+        # back as itself.
+        chosen = next(
+            (
+                n
+                for n, digits in parsed
+                if phonenumbers.is_possible_number(n) and _e164(n) == "+" + digits
+            ),
+            None,
+        )
     if chosen is None:
         raise _refuse("it is not a possible phone number; include the country code", raw)
     return PhoneNumber(
-        e164=phonenumbers.format_number(chosen, phonenumbers.PhoneNumberFormat.E164),
+        e164=_e164(chosen),
         country_code=int(chosen.country_code or 0),
         region=phonenumbers.region_code_for_number(chosen),
     )
@@ -102,6 +112,12 @@ def _normalize_any(raw: str, text: str) -> PhoneNumber:
 
 #: A number for logs: ``+8613800138000`` → ``+86138****8000``.
 mask = mask_phone
+
+
+def _e164(number: Any) -> str:
+    import phonenumbers
+
+    return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
 
 
 def _refuse(reason: str, raw: object) -> ConnectorError:
