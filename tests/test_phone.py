@@ -119,4 +119,4 @@ def test_a_reading_that_loses_digits_is_refused() -> None:
 
 def test_a_short_number_is_masked_whole() -> None:
     assert mask("+4900") == "+****"
-    assert mask("+4930123456") == "+493****3456"
+    assert mask("+4930123456") == "+49****3456"
