@@ -19,6 +19,7 @@ from ..kit._resources import load_schema, read_bytes
 from . import settings as settings_mod
 from .errors import NO_CODE, tencent_error, text_field
 from .phone import mask, normalize
+from .settings import MAINLAND_FIRST
 from .templates import choose_template, template_params
 
 if TYPE_CHECKING:
@@ -87,7 +88,7 @@ class TencentSmsConnector:
         started = time.monotonic()
         shown, route_name, request_id, outcome = "-", "-", None, "error"
         try:
-            phone = normalize(to)
+            phone = normalize(to, mainland_first=config.get("phoneFormat") == MAINLAND_FIRST)
             shown, route_name = mask(phone.e164), phone.route
             with self._client_for(config) as client:
                 route = client.settings.route(phone.route)

@@ -20,6 +20,8 @@ from ..kit._resources import load_schema
 from .phone import Route
 
 DEFAULT_PARAMS = ("code",)
+#: The ``phoneFormat`` value that reads bare 11-digit ``1…`` numbers as mainland mobiles first.
+MAINLAND_FIRST = "mainlandFirst"
 # Tencent API keys are ASCII; the SecretId travels in the Authorization header, where any
 # other character would break the request rather than be refused by Tencent.
 _API_KEY = re.compile(r"[\x21-\x7e]+")
