@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from contextlib import AbstractContextManager, closing, nullcontext
 from typing import TYPE_CHECKING, Any
 
-from ..kit import ConnectorError, ErrorCode, SendResult, hookimpl
+from ..kit import ConnectorError, ErrorCode, Problem, SendResult, hookimpl
 from ..kit._cache import FingerprintCache, config_fingerprint
 from ..kit._resources import load_schema, read_bytes
 from . import settings as settings_mod
@@ -76,8 +76,8 @@ class TencentSmsConnector:
         return read_bytes("metadata", METADATA_DIR, name)
 
     @hookimpl
-    def validate_config(self, config: Mapping[str, Any]) -> Iterable[tuple[str, str]]:
-        """Repeated usage types, an unsafe endpoint, a missing CA file."""
+    def validate_config(self, config: Mapping[str, Any]) -> Iterable[Problem]:
+        """What the schema cannot say (see :func:`settings.problems`), errors and warnings."""
         return list(settings_mod.problems(config))
 
     @hookimpl
