@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -118,6 +119,7 @@ def test_mask_hides_the_middle() -> None:
 
 @given(st.text(max_size=40))
 def test_any_text_is_a_number_or_a_clean_refusal(raw: str) -> None:
+    code: ErrorCode | None
     try:
         number = normalize(raw)
     except ConnectorError as exc:
@@ -189,3 +191,71 @@ def test_mainland_first_sends_a_nanp_number_abroad_unless_it_is_a_mainland_one(
 ) -> None:
     expected = "+861" + national if _valid("+861" + national) else "+1" + national
     assert normalize("1" + national, mainland_first=True).e164 == expected
+
+
+README = (Path(__file__).resolve().parents[1] / "README.md").read_text("utf-8")
+GUIDE = (Path(__file__).resolve().parents[1] / "metadata/tencent-sms/README.md").read_text("utf-8")
+
+
+@pytest.mark.parametrize(
+    ("shown", "given", "e164", "mainland_first"),
+    [
+        ("`(+86) 138 0013 8000`", "(+86) 138 0013 8000", "+8613800138000", False),
+        ("a trailing space from a form", "8613800138000 ", "+8613800138000", False),
+        ("`+1 (650) 253-0000`", "+1 (650) 253-0000", "+16502530000", False),
+        ("`008613800138000`", "008613800138000", "+8613800138000", False),
+        ("`8613800138000`", "8613800138000", "+8613800138000", False),
+        ("`16502530000`", "16502530000", "+16502530000", False),
+        ("`85291234567`", "85291234567", "+85291234567", False),
+        ("`13800138000`", "13800138000", "+8613800138000", False),
+        ("`+8616502530000`", "16502530000", "+8616502530000", True),
+    ],
+)
+def test_every_phone_format_the_readme_names_reads_as_it_says(
+    host: ConnectorHost, shown: str, given: str, e164: str, mainland_first: bool
+) -> None:
+    assert shown in README
+    host.validate_request(given, "SignIn", {"code": "123456"})  # the host lets it through
+    assert normalize(given, mainland_first=mainland_first).e164 == e164
+
+
+@pytest.mark.parametrize(
+    ("given", "e164", "mainland_first"),
+    [
+        ("+8613012345678", "+8613012345678", False),
+        ("+85261234567", "+85261234567", False),
+        ("008613012345678", "+8613012345678", False),
+        ("8613012345678", "+8613012345678", False),
+        ("16502530000", "+16502530000", False),
+        ("13800138000", "+8613800138000", False),
+        ("16502530000", "+8616502530000", True),
+    ],
+)
+def test_every_phone_format_the_setup_guide_names_reads_as_it_says(
+    given: str, e164: str, mainland_first: bool
+) -> None:
+    assert f"`{given}`" in GUIDE
+    assert normalize(given, mainland_first=mainland_first).e164 == e164
+
+
+def test_the_readmes_refused_example_is_refused_for_the_reason_given() -> None:
+    assert "`91234567` would be `+91 234567`, and no Indian number is that short" in " ".join(
+        README.split()
+    )
+    with pytest.raises(ConnectorError) as info:
+        normalize("91234567")
+    assert "+91 (India), it has too few digits" in info.value.message
+
+
+def test_mainland_first_is_read_from_the_config(host: ConnectorHost, emulator: Any) -> None:
+    config = emulator.connector_config()
+    config["phoneFormat"] = "mainlandFirst"
+    result = host.send_message(
+        CONNECTOR_ID, config, to="16502530000", type="SignIn", payload={"code": "123456"}
+    )
+    assert (result.to, result.route) == ("+8616502530000", "mainland")
+    config["phoneFormat"] = "countryCodeFirst"
+    result = host.send_message(
+        CONNECTOR_ID, config, to="16502530000", type="SignIn", payload={"code": "123456"}
+    )
+    assert (result.to, result.route) == ("+16502530000", "international")

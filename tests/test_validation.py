@@ -22,6 +22,7 @@ from connector.kit import (
     hookimpl,
 )
 from connector.tencent_sms import CONNECTOR_ID
+from tests.conftest import NINE_TYPES
 from tests.echo_connector import EchoConnector
 
 PLACEHOLDER = "<template-code>"
@@ -59,18 +60,7 @@ def test_logtos_form_default_with_placeholders_is_usable_with_a_warning_per_type
     # where they send.
     real = {t["usageType"]: t["templateCode"] for t in logto_config["templates"]}
     logto_config["templates"] = [
-        {"usageType": t, "templateCode": real.get(t, PLACEHOLDER)}
-        for t in [
-            "SignIn",
-            "Register",
-            "ForgotPassword",
-            "OrganizationInvitation",
-            "Generic",
-            "UserPermissionValidation",
-            "BindNewIdentifier",
-            "MfaVerification",
-            "BindMfa",
-        ]
+        {"usageType": t, "templateCode": real.get(t, PLACEHOLDER)} for t in NINE_TYPES
     ]
     report = _report(host, logto_config)
     assert report.ok
@@ -111,25 +101,27 @@ def test_an_error_carries_the_warnings_along(
     assert [p["path"] for p in info.value.data["warnings"]] == ["templates[0].templateCode"]
 
 
+def _template(config: dict[str, Any], usage: str) -> dict[str, Any]:
+    found: dict[str, Any] = next(t for t in config["templates"] if t["usageType"] == usage)
+    return found
+
+
 def test_a_placeholder_type_is_sent_with_the_generic_template(
     host: ConnectorHost, emulator: Any
 ) -> None:
     config = emulator.connector_config()
-    signin = next(t for t in config["templates"] if t["usageType"] == "SignIn")
-    generic = next(t for t in config["templates"] if t["usageType"] == "Generic")
-    signin["templateCode"] = PLACEHOLDER
+    _template(config, "SignIn")["templateCode"] = PLACEHOLDER
     result = host.send_message(
         CONNECTOR_ID, config, to="8613800138000", type="SignIn", payload={"code": "123456"}
     )
-    assert result.extra["templateId"] == generic["templateCode"]
+    assert result.extra["templateId"] == _template(config, "Generic")["templateCode"]
 
 
 def test_a_repeated_usage_type_keeps_the_first_as_logto_does(
     host: ConnectorHost, emulator: Any
 ) -> None:
     config = emulator.connector_config()
-    first = next(t for t in config["templates"] if t["usageType"] == "SignIn")
-    generic = next(t for t in config["templates"] if t["usageType"] == "Generic")
+    first, generic = _template(config, "SignIn"), _template(config, "Generic")
     config["templates"].append({"usageType": "SignIn", "templateCode": generic["templateCode"]})
     report = _report(host, config)
     assert report.ok

@@ -30,6 +30,7 @@ _HOST_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _HOST_NAME = re.compile(rf"{_HOST_LABEL}(?:\.{_HOST_LABEL})*\.?")
 # Tencent template IDs are digits; anything else (the form's "<template-code>") is unset.
 _TEMPLATE_ID = re.compile(r"[0-9]{1,20}")
+_PLACEHOLDER = re.compile(r"<[^<>]*>")
 GENERIC = TemplateType.GENERIC.value
 _USAGE_TYPES = [t.value for t in TemplateType if t is not TemplateType.TEST]
 _TEMPLATE_KEYS = ["usageType", "templateCode", "params"]
@@ -134,14 +135,18 @@ def _templates(items: Sequence[Mapping[str, Any]]) -> dict[str, Template]:
 def problems(config: Mapping[str, Any]) -> Iterator[Problem]:
     """What the schema cannot say, in the order the keys appear in the config.
 
-    Errors: characters no API key has, control characters or line breaks in a sign, a Generic
-    template without a template ID, an unsafe endpoint, a missing CA file.  Warnings: unknown
-    keys (ignored), placeholder or non-numeric template IDs (that type uses Generic), repeated
-    usage types (the first wins, as in Logto), usage types no flow sends.
+    Errors: a form placeholder left in a key or the sign, characters no API key has, control
+    characters or line breaks in a sign, a Generic template without a template ID, an unsafe
+    endpoint, a missing CA file.  Warnings: unknown keys (ignored), placeholder or non-numeric
+    template IDs (that type uses Generic), repeated usage types (the first wins, as in
+    Logto), usage types no flow sends.
     """
     known = list(_schema_properties())
     for key, value in config.items():
-        if key in ("accessKeyId", "accessKeySecret"):
+        if key in ("accessKeyId", "accessKeySecret", "signName") and _PLACEHOLDER.fullmatch(value):
+            # Logto's form shows "<access-key-id>" and the like; left in, every send fails.
+            yield Problem(key, "is still the form's placeholder; enter the real value")
+        elif key in ("accessKeyId", "accessKeySecret"):
             if not _API_KEY.fullmatch(value):
                 # Never quote the value: for the secret that would be a leak.
                 yield Problem(
@@ -249,7 +254,7 @@ def _template_problems(
 
 def _template_code_problem(parts: list[str | int], usage: str, code: str) -> Problem:
     what = "is empty" if code == "" else "is not a template ID (digits from the SMS console)"
-    if code.startswith("<") and code.endswith(">"):
+    if _PLACEHOLDER.fullmatch(code):
         what = "is still a placeholder"
     if usage == GENERIC:
         return Problem(
