@@ -22,21 +22,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from connector.kit import TemplateType
+
 JS = Path(__file__).resolve().parent / "js"
 SIZE = 300
 PLACEHOLDER = "<template-code>"
 REQUIRED = ["Register", "SignIn", "ForgotPassword", "Generic"]
-NINE = [
-    "SignIn",
-    "Register",
-    "ForgotPassword",
-    "OrganizationInvitation",
-    "Generic",
-    "UserPermissionValidation",
-    "BindNewIdentifier",
-    "MfaVerification",
-    "BindMfa",
-]
+NINE = [t.value for t in TemplateType if t is not TemplateType.TEST]  # Logto's form order
 CODES = {t: str(1234567 + i) for i, t in enumerate(NINE)}
 TEXT_KEYS = ["accessKeyId", "accessKeySecret", "signName", "sdkAppId", "region"]
 

@@ -132,6 +132,23 @@ def test_any_text_is_a_number_or_a_clean_refusal(raw: str) -> None:
     assert code in (None, ErrorCode.INVALID_REQUEST_PARAMETERS)
 
 
+@given(
+    prefix=st.sampled_from(["+86", "0086", "86", "+86 ", "(+86) "]),
+    national=st.from_regex(r"1[0-9]{10}", fullmatch=True),
+)
+def test_the_mainland_shortcut_agrees_with_phonenumbers(prefix: str, national: str) -> None:
+    from connector.tencent_sms.phone import _read
+
+    def outcome(call: Any) -> object:
+        try:
+            return call()
+        except ConnectorError as exc:
+            return exc.message
+
+    raw = prefix + national
+    assert outcome(lambda: normalize(raw)) == outcome(lambda: _read("+86" + national, False))
+
+
 def _valid(e164: str) -> bool:
     import phonenumbers
 

@@ -35,6 +35,9 @@ Route = Literal["mainland", "international"]
 _SEPARATORS = re.compile(r"[\s().\-]")
 _DIGITS = re.compile(r"[0-9]{1,17}")
 _MAINLAND_MOBILE = re.compile(r"1[3-9][0-9]{9}")
+# A mainland mobile written with its country code has one reading; whether it is valid is
+# phonenumbers' own CN mobile pattern, asked directly (parsing costs 40 times more).
+_WITH_86 = re.compile(r"(?:\+|00)?86(1[0-9]{10})")
 
 
 @dataclass(frozen=True)
@@ -62,9 +65,26 @@ def normalize(raw: str, *, mainland_first: bool = False) -> PhoneNumber:
 
 @functools.lru_cache(maxsize=4096)
 def _normalize(raw: str, mainland_first: bool) -> PhoneNumber:
+    text = _SEPARATORS.sub("", raw)
+    mainland = _WITH_86.fullmatch(text)
+    if mainland and _cn_mobile().fullmatch(mainland.group(1)):
+        return PhoneNumber("+86" + mainland.group(1), 86, "CN")
+    return _read(text, mainland_first)
+
+
+@functools.cache
+def _cn_mobile() -> re.Pattern[str]:
     import phonenumbers
 
-    text = _SEPARATORS.sub("", raw)
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region("CN")
+    pattern = metadata.mobile.national_number_pattern if metadata and metadata.mobile else None
+    return re.compile(pattern or "(?!)")
+
+
+def _read(text: str, mainland_first: bool) -> PhoneNumber:
+    """Every reading of ``text`` in turn, through phonenumbers; the first valid one wins."""
+    import phonenumbers
+
     if text.startswith("+"):
         candidates = [text[1:]]
     elif text.startswith("00"):
