@@ -45,6 +45,7 @@ def test_a_clean_config_has_neither_errors_nor_warnings(
     report = _report(host, logto_config)
     assert (report.ok, report.errors, report.warnings) == (True, (), ())
     assert report.config is logto_config
+    assert logto_config["accessKeySecret"] not in repr(report) + json.dumps(report.to_dict())
     assert report.to_dict() == {
         "ok": True,
         "connectorId": CONNECTOR_ID,

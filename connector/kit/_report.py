@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ._errors import ConnectorError, ErrorCode
@@ -21,7 +21,7 @@ class ConfigReport:
     """
 
     connector_id: str
-    config: Mapping[str, Any] | None
+    config: Mapping[str, Any] | None = field(repr=False)  # it holds the secret
     errors: tuple[Problem, ...] = ()
     warnings: tuple[Problem, ...] = ()
 
