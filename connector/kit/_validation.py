@@ -72,27 +72,29 @@ def unknown_key_problem(
     *,
     severity: Severity = "error",
     root: str = "(root)",
-    consequence: str = "",
+    ignored: bool = False,
 ) -> Problem:
     """The problem for a key the schema does not know, at ``parent``.
 
     A key is named only when it is short (at most 24 characters) or close to a known one (a
     typo); a longer key is described by its length alone, since a secret pasted in the wrong
-    place becomes a key.  ``consequence`` ends the message (e.g. ``"; it is ignored"``).
+    place becomes a key.  ``ignored=True`` says the key is left out (for a warning).
     """
     text = key if isinstance(key, str) else str(key)
+    what = "unknown key, ignored" if ignored else "unknown key"
     hint = closest(text, known) if len(text) <= _MAX_QUOTE else None
     if hint is not None or len(text) <= _MAX_KEY_SHOWN:
         advice = f"did you mean {hint!r}?" if hint else "known keys: " + ", ".join(known)
         return Problem(
             format_path([*parent, text], root),
-            f"unknown key; {advice}{consequence}",
+            f"{what}; {advice}",
             severity,
         )
     return Problem(
         format_path(parent, root),
-        f"has an unknown key of {len(text)} characters (not shown: it may be a secret pasted "
-        f"in the wrong place); known keys: {', '.join(known)}{consequence}",
+        f"has an unknown key of {len(text)} characters{', ignored' if ignored else ''} "
+        "(not shown: it may be a secret pasted "
+        f"in the wrong place); known keys: {', '.join(known)}",
         severity,
     )
 

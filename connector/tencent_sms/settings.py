@@ -171,7 +171,7 @@ def problems(config: Mapping[str, Any]) -> Iterator[Problem]:
                 )
         elif key not in known:
             yield unknown_key_problem(
-                [], key, known, severity="warning", root="(config)", consequence="; it is ignored"
+                [], key, known, severity="warning", root="(config)", ignored=True
             )
 
 
@@ -193,7 +193,7 @@ def _international_problems(block: Mapping[str, Any]) -> Iterator[Problem]:
                 key,
                 _INTERNATIONAL_KEYS,
                 severity="warning",
-                consequence="; it is ignored",
+                ignored=True,
             )
 
 
@@ -221,9 +221,7 @@ def _template_problems(
         usage, code = item["usageType"], item["templateCode"]
         for key in item:
             if key not in _TEMPLATE_KEYS:
-                yield unknown_key_problem(
-                    at, key, _TEMPLATE_KEYS, severity="warning", consequence="; it is ignored"
-                )
+                yield unknown_key_problem(at, key, _TEMPLATE_KEYS, severity="warning", ignored=True)
         usage_path = format_path([*at, "usageType"])
         if usage in first:
             yield Problem(
