@@ -5,11 +5,12 @@ The Python counterpart of Logto's connector kit: hook specs (pluggy project
 with Logto's :class:`ErrorCode` strings, and the :class:`ConnectorHost` that loads connectors.
 """
 
-from ._check import SEVERITIES, CheckFinding, Severity
+from ._check import CHECK_SEVERITIES, CheckFinding, CheckSeverity
 from ._errors import ConnectorError, ErrorCode, UnknownConnectorError
 from ._hookspecs import PROJECT_NAME, hookimpl, hookspec
 from ._host import ENTRY_POINT_GROUP, ConnectorHost
 from ._receipts import DeliveryReceipt, ReceiptStatus, mask_phone, poll_receipts
+from ._report import ConfigReport
 from ._types import (
     ConnectorMetadata,
     FormItem,
@@ -17,13 +18,15 @@ from ._types import (
     SendResult,
     TemplateType,
 )
-from ._validation import Problem
+from ._validation import Problem, Severity, closest, format_path, unknown_key_problem
 
 __all__ = [
+    "CHECK_SEVERITIES",
     "ENTRY_POINT_GROUP",
     "PROJECT_NAME",
-    "SEVERITIES",
     "CheckFinding",
+    "CheckSeverity",
+    "ConfigReport",
     "ConnectorError",
     "ConnectorHost",
     "ConnectorMetadata",
@@ -37,8 +40,11 @@ __all__ = [
     "Severity",
     "TemplateType",
     "UnknownConnectorError",
+    "closest",
+    "format_path",
     "hookimpl",
     "hookspec",
     "mask_phone",
     "poll_receipts",
+    "unknown_key_problem",
 ]

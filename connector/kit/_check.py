@@ -7,8 +7,9 @@ from typing import Any, Literal
 
 #: ``ok`` passed; ``error`` every send it concerns will fail; ``warning`` some sends will
 #: fail or something looks wrong; ``unchecked`` the provider would not let us look.
-Severity = Literal["ok", "warning", "error", "unchecked"]
-SEVERITIES: tuple[Severity, ...] = ("error", "warning", "unchecked", "ok")
+CheckSeverity = Literal["ok", "warning", "error", "unchecked"]
+#: Most urgent first, the order a report lists them in.
+CHECK_SEVERITIES: tuple[CheckSeverity, ...] = ("error", "warning", "unchecked", "ok")
 
 
 @dataclass(frozen=True)
@@ -23,7 +24,7 @@ class CheckFinding:
     """
 
     path: str
-    severity: Severity
+    severity: CheckSeverity
     subject: str
     message: str
     advice: str = ""

@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..kit import CheckFinding, ConnectorError, Severity
+from ..kit import CheckFinding, CheckSeverity, ConnectorError
 from .client import SendSmsClient
 from .errors import text_field
 from .settings import DEFAULT_PARAMS
@@ -207,7 +207,7 @@ def _check_sign(account: _Account, path: str, name: str, route: str) -> Iterator
         yield signs.finding(path, "sign", route)
         return
     # International messages need no sign: a problem there only affects the sign shown.
-    problem: Severity = "warning" if international else "error"
+    problem: CheckSeverity = "warning" if international else "error"
     kind = "international" if international else "Chinese mainland"
     record = signs.get(name)
     if record is None:
@@ -241,7 +241,7 @@ def _check_template(
     code = str(item["templateCode"])
     path = f"{where}.templateCode"
 
-    def finding(severity: Severity, message: str, advice: str, at: str = path) -> CheckFinding:
+    def finding(severity: CheckSeverity, message: str, advice: str, at: str = path) -> CheckFinding:
         return CheckFinding(at, severity, "template", message, advice, route, usage)
 
     if isinstance(records, _Unavailable):
