@@ -318,3 +318,16 @@ def test_a_connector_answering_garbage() -> None:
         host.check_account("echo-sms", {"prefix": "x"})
     assert info.value.code is ErrorCode.INVALID_RESPONSE
     assert "CheckFinding" in info.value.message
+
+
+def test_only_the_templates_sends_use_are_checked(host: ConnectorHost, emu: Emulator) -> None:
+    config = config_with(emu, four(SIGN_IN), international={})  # {}: as if there were none
+    config["templates"] += [
+        {"usageType": "SignIn", "templateCode": "987654"},  # a repeat: the first one wins
+        {"usageType": "BindMfa", "templateCode": "<template-code>"},  # a form placeholder
+    ]
+    findings = host.check_account(CONNECTOR_ID, config)
+    assert at(findings, "templates[4].templateCode") == []
+    assert at(findings, "templates[5].templateCode") == []
+    assert only(findings, "international").severity == "warning"
+    assert {f.severity for f in findings if f.path != "international"} == {"ok"}

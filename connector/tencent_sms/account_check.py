@@ -160,26 +160,37 @@ def _items(response: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
 def check_account(config: Mapping[str, Any], client: SendSmsClient) -> list[CheckFinding]:
     """Every finding for a valid config, mainland route first."""
     account = _Account(client)
-    intl = config.get("international")
+    # {} is what Logto's console saves for an untouched block: the same as none.
+    intl = config.get("international") or None
     findings = list(_check_sign(account, "signName", config["signName"], "mainland"))
-    if isinstance(intl, Mapping) and intl.get("signName"):
+    if intl is not None and intl.get("signName"):
         findings += _check_sign(
             account, "international.signName", intl["signName"], "international"
         )
-    routes: list[tuple[str, str, Sequence[Mapping[str, Any]]]] = [
-        ("mainland", "templates", config["templates"])
-    ]
-    if isinstance(intl, Mapping):
-        routes.append(("international", "international.templates", intl["templates"]))
-    # The schema holds template codes to digits.
-    ids = sorted({int(item["templateCode"]) for _, _, items in routes for item in items})
+    routes = [("mainland", "templates", _used(config["templates"]))]
+    if intl is not None:
+        routes.append(("international", "international.templates", _used(intl["templates"])))
+    ids = sorted({int(item["templateCode"]) for _, _, items in routes for _, item in items})
     records = account.templates(ids) if ids else {}
     for route, where, items in routes:
-        for index, item in enumerate(items):
+        for index, item in items:
             findings += _check_template(records, f"{where}[{index}]", item, route)
-    if not isinstance(intl, Mapping) and not isinstance(records, _Unavailable):
-        findings += _shared_international(records, config["templates"])
+    if intl is None and not isinstance(records, _Unavailable):
+        findings += _shared_international(records, [item for _, item in routes[0][2]])
     return findings
+
+
+def _used(items: Sequence[Mapping[str, Any]]) -> list[tuple[int, Mapping[str, Any]]]:
+    """The entries sends use, with their index: the first per usage type whose templateCode
+    is a template ID (validation already warns about the others)."""
+    seen: set[str] = set()
+    used = []
+    for index, item in enumerate(items):
+        usage, code = str(item["usageType"]), str(item["templateCode"])
+        if usage not in seen and code.isascii() and code.isdigit():
+            seen.add(usage)
+            used.append((index, item))
+    return used
 
 
 _SIGN_STATES = {
