@@ -176,7 +176,10 @@ class TencentSmsConnector:
         from .receipts import for_number
 
         with self._client_for(config) as client:
-            return for_number(client, phone, since, until, CONNECTOR_ID)
+            mainland_first = config.get("phoneFormat") == MAINLAND_FIRST
+            return for_number(
+                client, phone, since, until, CONNECTOR_ID, mainland_first=mainland_first
+            )
 
     def _client_for(self, config: Mapping[str, Any]) -> AbstractContextManager[SendSmsClient]:
         """The cached client for this config, or (for a config that is not plain JSON and so

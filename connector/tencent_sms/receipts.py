@@ -83,10 +83,16 @@ def pull(client: SendSmsClient, limit: int, connector_id: str) -> list[DeliveryR
 
 
 def for_number(
-    client: SendSmsClient, phone: str, since: float, until: float | None, connector_id: str
+    client: SendSmsClient,
+    phone: str,
+    since: float,
+    until: float | None,
+    connector_id: str,
+    *,
+    mainland_first: bool = False,
 ) -> list[DeliveryReceipt]:
     """The reports of one number (read the way sends read it) between two unix times."""
-    number = normalize(phone)
+    number = normalize(phone, mainland_first=mainland_first)
     params: dict[str, Any] = {
         "BeginTime": int(since),
         "Offset": 0,
