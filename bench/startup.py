@@ -19,9 +19,6 @@ from ._rounds import spread
 
 HEAVY = ("requests", "urllib3", "jsonschema", "phonenumbers", "tencentcloud")
 HOST_CODE = "from connector.kit import ConnectorHost; ConnectorHost().ids()"
-# The host may remember, on disk, that a connector passed its load-time checks (which need
-# jsonschema); with this set it checks every time, as on a machine's very first run.
-NO_CHECK_CACHE: Mapping[str, str | None] = {"LOGTO_CONNECTOR_CACHE_DIR": "off"}
 
 # What each check runs in a fresh interpreter before reading sys.modules.
 _MODULE_CHECKS: dict[str, tuple[str, Mapping[str, str | None]]] = {
@@ -30,7 +27,6 @@ _MODULE_CHECKS: dict[str, tuple[str, Mapping[str, str | None]]] = {
     "import connector.tencent_sms.plugin": ("import connector.tencent_sms.plugin", {}),
     "import connector.cli": ("import connector.cli", {}),
     "ConnectorHost()": (HOST_CODE, {}),
-    "ConnectorHost(), check cache off": (HOST_CODE, NO_CHECK_CACHE),
 }
 
 
@@ -151,10 +147,6 @@ def run_startup(plan: Plan) -> dict[str, Any]:
                 cached,
             ),
             "logto-connector list": ([script, "list"], cached),
-            "logto-connector list, check cache off": (
-                [script, "list"],
-                {**cached, **{k: v for k, v in NO_CHECK_CACHE.items() if v is not None}},
-            ),
         }
         if os.environ.get("PYTHONDONTWRITEBYTECODE"):
             commands["logto-connector list, no bytecode (as this shell)"] = (

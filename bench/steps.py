@@ -25,8 +25,7 @@ def _new_numbers() -> Callable[[], str]:
 
 def run_steps(config: Mapping[str, Any], plan: Plan) -> dict[str, Any]:
     """Per-call cost of each step ``ConnectorHost.send_message`` takes before and after I/O."""
-    from connector.kit import ConnectorHost
-    from connector.kit._cache import config_fingerprint
+    from connector.kit import ConnectorHost, config_fingerprint
     from connector.tencent_sms import phone
 
     host = ConnectorHost()

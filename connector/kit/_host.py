@@ -7,13 +7,13 @@ import json
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from importlib import metadata as importlib_metadata
 from typing import Any
 
 import pluggy
 
-from . import _hookspecs, _memo
+from . import _hookspecs
 from ._cache import FingerprintCache, config_fingerprint
-from ._entry_points import EntryPoint, entry_points
 from ._errors import ConnectorError, ErrorCode, UnknownConnectorError
 from ._request import plainly_valid
 from ._resources import load_schema
@@ -73,7 +73,9 @@ class ConnectorHost:
             for plugin in plugins:
                 self._add(_describe(plugin), plugin)
             return
-        for ep in sorted(entry_points(entry_point_group), key=lambda e: e.name):
+        # importlib.metadata, as pluggy's load_setuptools_entrypoints reads them.
+        found = importlib_metadata.entry_points(group=entry_point_group)
+        for ep in sorted(found, key=lambda e: e.name):
             # One broken package must not take every other connector down with it.
             source = f"entry point {ep.name!r} ({ep.value})"
             try:
@@ -110,11 +112,8 @@ class ConnectorHost:
                 ErrorCode.INVALID_METADATA,
                 f"connector {source}: connector_metadata() must return an object",
             )
-        key = _memo.digest(meta, schema, load_schema("connector-metadata.schema.json"))
-        if not _memo.passed_before(key):
-            _check_metadata(source, meta)
-            _check_config_schema(source, schema)
-            _memo.remember(key)
+        _check_metadata(source, meta)
+        _check_config_schema(source, schema)
         connector_id = meta["id"]
         if connector_id in self._by_id:
             other = self._by_id[connector_id].source
@@ -254,7 +253,7 @@ def type_name(value: object) -> str:
 # -- helpers ------------------------------------------------------------------------------
 
 
-def _load_entry_point(ep: EntryPoint, source: str) -> object:
+def _load_entry_point(ep: importlib_metadata.EntryPoint, source: str) -> object:
     try:
         return ep.load()
     except Exception as exc:

@@ -13,9 +13,16 @@ from collections.abc import Iterable, Mapping
 from contextlib import AbstractContextManager, closing, nullcontext
 from typing import TYPE_CHECKING, Any
 
-from ..kit import ConnectorError, ErrorCode, SendResult, hookimpl
-from ..kit._cache import FingerprintCache, config_fingerprint
-from ..kit._resources import load_schema, read_bytes
+from ..kit import (
+    ConnectorError,
+    ErrorCode,
+    FingerprintCache,
+    SendResult,
+    config_fingerprint,
+    hookimpl,
+    load_schema,
+    read_data,
+)
 from . import settings as settings_mod
 from .errors import NO_CODE, tencent_error, text_field
 from .phone import mask, normalize
@@ -55,7 +62,7 @@ class TencentSmsConnector:
         """The metadata of ``metadata/tencent-sms/metadata.json``."""
         import json
 
-        meta: dict[str, Any] = json.loads(read_bytes("metadata", METADATA_DIR, "metadata.json"))
+        meta: dict[str, Any] = json.loads(read_data("metadata", METADATA_DIR, "metadata.json"))
         return meta
 
     @hookimpl
@@ -72,7 +79,7 @@ class TencentSmsConnector:
         name = path.removeprefix("./")
         if name not in ("logo.svg", "README.md"):
             return None
-        return read_bytes("metadata", METADATA_DIR, name)
+        return read_data("metadata", METADATA_DIR, name)
 
     @hookimpl
     def validate_config(self, config: Mapping[str, Any]) -> Iterable[tuple[str, str]]:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..kit._resources import load_schema
+from ..kit import load_schema
 from .phone import Route
 
 DEFAULT_PARAMS = ("code",)

@@ -1,0 +1,42 @@
+"""The borders between rooms: connectors use the kit's public names, the library writes
+nothing into the user's home."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.cli_process import ROOT, run_cli
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+
+def test_every_private_kit_module_is_banned_outside_the_kit() -> None:
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    lint = pyproject["tool"]["ruff"]["lint"]
+    banned = set(lint["flake8-tidy-imports"]["banned-api"])
+    private = {
+        f"connector.kit.{path.stem}"
+        for path in (ROOT / "connector" / "kit").glob("_*.py")
+        if path.name != "__init__.py"
+    }
+    assert private, "the kit has private modules"
+    assert private <= banned, sorted(private - banned)
+    assert "TID251" in lint["select"]
+
+
+def test_listing_connectors_writes_nothing_into_home(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("LOGTO_CONNECTOR_CACHE_DIR", raising=False)
+    home = tmp_path / "home"
+    home.mkdir()
+    proc = run_cli("list", env={"HOME": str(home), "XDG_CACHE_HOME": str(home / ".cache")})
+    assert proc.returncode == 0, proc.stderr
+    assert "tencent-short-message-service" in proc.stdout
+    assert [p.relative_to(home) for p in home.rglob("*")] == []
