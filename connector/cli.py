@@ -242,10 +242,10 @@ def cmd_send(args: argparse.Namespace) -> int:
     if args.json:
         _print_json({"ok": True, **result.to_dict()})
     else:
-        print(
-            f"sent {args.type} code {code} to {result.to} ({result.route}); "
-            f"RequestId {result.request_id}, SerialNo {result.serial_no}, fee {result.fee}"
-        )
+        # Only what this connector reported: a connector without provider detail prints no "None".
+        facts = {"RequestId": result.request_id, **result.detail}
+        shown = ", ".join(f"{name} {value}" for name, value in facts.items() if value is not None)
+        print(f"sent {args.type} code {code} to {result.to}" + (f"; {shown}" if shown else ""))
     return 0
 
 

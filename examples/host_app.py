@@ -49,7 +49,7 @@ class CodeService:
         )
         with self._lock:  # keep a digest, not the code
             self._pending[result.to] = (_digest(code), time.monotonic() + CODE_LIFETIME)
-        return {"sent": True, "to": result.to, "route": result.route}
+        return {"sent": True, "to": result.to, "route": result.to_dict().get("route")}
 
     def verify(self, phone: str, code: str) -> bool:
         from connector.tencent_sms.phone import normalize

@@ -174,8 +174,21 @@ def test_send_with_wrong_secret_exits_1_with_tencents_code(
 def test_send_human_output_never_shows_the_secret(config_file: Path) -> None:
     proc = run("send", "tencent-sms", "--config", str(config_file), "--to", "+14155552671")
     assert proc.returncode == 0, proc.stderr
-    assert "(international)" in proc.stdout
+    assert "route international" in proc.stdout
     assert DEMO_SECRET_KEY not in proc.stdout + proc.stderr
+
+
+def test_send_through_a_connector_without_provider_detail_prints_no_none(
+    tmp_path: Path,
+) -> None:
+    config = tmp_path / "echo.json"
+    config.write_text('{"prefix": "Code:"}')
+    proc = run(
+        "--plugin", "tests.echo_connector:connector",
+        "send", "echo-sms", "--config", str(config), "--to", "+14155552671", "--code", "123456",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "sent Generic code 123456 to +14155552671"
 
 
 def test_invalid_utf8_argument_is_a_clean_error() -> None:

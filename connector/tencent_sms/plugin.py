@@ -111,16 +111,20 @@ class TencentSmsConnector:
             request_id = answer.request_id
             item = _status_for(answer.response, phone.e164, request_id, answer.attempts)
             outcome = "delivered"
+            fee = item.get("Fee")
             return SendResult(
                 connector_id=CONNECTOR_ID,
                 to=phone.e164,
-                route=phone.route,
                 request_id=request_id,
-                serial_no=text_field(item.get("SerialNo")),
-                fee=item.get("Fee") if isinstance(item.get("Fee"), int) else None,
-                iso_code=text_field(item.get("IsoCode")),
                 attempts=answer.attempts,
-                extra={"templateId": template.template_id, "usageType": template.usage_type},
+                detail={
+                    "route": phone.route,
+                    "serialNo": text_field(item.get("SerialNo")),
+                    "fee": fee if isinstance(fee, int) else None,
+                    "isoCode": text_field(item.get("IsoCode")),
+                    "templateId": template.template_id,
+                    "usageType": template.usage_type,
+                },
             )
         except ConnectorError as exc:
             request_id = exc.data.get("requestId", request_id)
