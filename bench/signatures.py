@@ -18,7 +18,7 @@ def run_signing(config: dict[str, Any], plan: Plan) -> dict[str, Any]:
     """Sign the same SendSms body with both signers; check that they agree first."""
     from tencentcloud.common.abstract_client import AbstractClient
 
-    from connector.tencent_sms.signing import Signer, sign, utc_date
+    from connector.signing import Signer, sign, utc_date
 
     secret_id, secret_key = config["accessKeyId"], config["accessKeySecret"]
     body = request_body(config, SAME_NUMBER)

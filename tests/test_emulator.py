@@ -47,7 +47,7 @@ from connector.emulator import (
     load_accounts,
     serve,
 )
-from connector.tencent_sms.signing import sign
+from connector.signing import sign
 
 MAINLAND = "+8613711112222"
 HONG_KONG = "+85291234567"

@@ -3,6 +3,7 @@ nothing into the user's home."""
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 
@@ -40,3 +41,33 @@ def test_listing_connectors_writes_nothing_into_home(
     assert proc.returncode == 0, proc.stderr
     assert "tencent-short-message-service" in proc.stdout
     assert [p.relative_to(home) for p in home.rglob("*")] == []
+
+
+def _modules_after(statement: str) -> set[str]:
+    code = f"import sys\n{statement}\nprint(' '.join(sorted(sys.modules)))"
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    ).stdout
+    return set(out.split())
+
+
+def test_signing_needs_only_the_standard_library() -> None:
+    before = _modules_after("pass")
+    loaded = _modules_after("import connector.signing") - before
+    outside = {
+        name
+        for name in loaded
+        if name.split(".")[0] not in sys.stdlib_module_names and name.split(".")[0] != "connector"
+    }
+    assert outside == set()
+    assert {name for name in loaded if name.startswith("connector")} == {
+        "connector",
+        "connector.signing",
+    }
+
+
+def test_the_emulator_shares_only_the_signing_module() -> None:
+    loaded = _modules_after("import connector.emulator")
+    assert "connector.signing" in loaded
+    assert not {n for n in loaded if n.startswith(("connector.kit", "connector.tencent_sms"))}
+    assert "pluggy" not in loaded

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from connector.tencent_sms.signing import parse_authorization, sign, utc_date
+from connector.signing import parse_authorization, sign, utc_date
 
 from ._accounts import Account, Directory, Template
 from ._clock import Clock

@@ -26,9 +26,9 @@ import requests
 import urllib3
 import urllib3.connection
 
-from .. import __version__
+from .. import __version__, signing
 from ..kit import ConnectorError, ErrorCode
-from . import errors, signing
+from . import errors
 from .settings import Settings
 
 ACTION = "SendSms"
