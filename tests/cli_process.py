@@ -16,7 +16,7 @@ def run_cli(
 ) -> subprocess.CompletedProcess[str]:
     """Run the command line with ``args`` (``env`` added to this process's environment);
     return its status, stdout and stderr."""
-    env = dict(os.environ, PYTHONPATH=str(ROOT), **(env or {}))
+    env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
     proc = subprocess.run(
         [sys.executable, "-m", "connector.cli", *args],
         input=stdin,
