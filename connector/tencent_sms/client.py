@@ -21,6 +21,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 import urllib3
@@ -29,7 +30,7 @@ import urllib3.connection
 from .. import __version__, signing
 from ..kit import ConnectorError, ErrorCode
 from . import errors
-from .settings import Settings
+from .settings import Settings, _is_loopback
 
 ACTION = "SendSms"
 VERSION = "2021-01-11"
@@ -59,8 +60,12 @@ class SendSmsClient:
         session.mount("https://", adapter)
         session.mount("http://", adapter)
         # Read proxy settings from the environment once, here, rather than on every request
-        # (requests would also re-read ~/.netrc each time).
-        session.proxies.update(requests.utils.get_environ_proxies(settings.endpoint))
+        # (requests would also re-read ~/.netrc each time).  A loopback endpoint (the
+        # emulator, plain http) never goes through a proxy: the number, the code and the
+        # signature would leave the machine in clear text.  An https endpoint honours
+        # HTTPS_PROXY / ALL_PROXY and NO_PROXY; the proxy sees only the host name (CONNECT).
+        if not _is_loopback(urlsplit(settings.endpoint).hostname or ""):
+            session.proxies.update(requests.utils.get_environ_proxies(settings.endpoint))
         session.trust_env = False
         session.verify = settings.ca_bundle or True
         self._session = session
