@@ -17,8 +17,9 @@ import logging
 import os
 import random
 import socket
+import ssl
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -26,6 +27,7 @@ from urllib.parse import urlsplit
 import requests
 import urllib3
 import urllib3.connection
+from urllib3.util.ssl_match_hostname import CertificateError
 
 from .. import __version__, signing
 from ..kit import ConnectorError, ErrorCode
@@ -195,10 +197,17 @@ def _transport_failure(
     host = settings.host
     data: dict[str, Any] = {"attempts": attempts, "endpoint": settings.endpoint}
     if isinstance(exc, requests.exceptions.SSLError):
+        if _certificate_problem(exc):
+            return ConnectorError(
+                ErrorCode.INVALID_CONFIG,
+                f"TLS verification of {host} failed, so nothing was sent; for a private "
+                "endpoint, set caBundle to the PEM file of its CA",
+                {**data, "delivery": "not_sent", "reason": "tls"},
+            )
         return ConnectorError(
-            ErrorCode.INVALID_CONFIG,
-            f"TLS verification of {host} failed, so nothing was sent; for a private endpoint, "
-            "set caBundle to the PEM file of its CA",
+            ErrorCode.GENERAL,
+            f"the TLS handshake with {host} failed ({_ssl_reason(exc)}), so nothing was sent; "
+            "is the endpoint an https server?",
             {**data, "delivery": "not_sent", "reason": "tls"},
         )
     if isinstance(exc, _NEVER_SENT):
@@ -221,6 +230,37 @@ def _transport_failure(
         "so it was not retried",
         {**data, "delivery": "unknown", "reason": reason},
     )
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """``exc`` and what it wraps: the arguments and causes requests and urllib3 chain."""
+    seen: set[int] = set()
+    stack: list[object] = [exc]
+    while stack:
+        item = stack.pop()
+        if not isinstance(item, BaseException) or id(item) in seen:
+            continue
+        seen.add(id(item))
+        yield item
+        stack.extend(item.args)
+        stack.extend((getattr(item, "reason", None), item.__cause__, item.__context__))
+
+
+def _certificate_problem(exc: BaseException) -> bool:
+    """True when a certificate was refused or the CA file could not be used (X509, PEM)."""
+    return any(
+        isinstance(e, (ssl.SSLCertVerificationError, CertificateError))
+        or (isinstance(e, ssl.SSLError) and getattr(e, "library", None) in ("X509", "PEM"))
+        for e in _causes(exc)
+    )
+
+
+def _ssl_reason(exc: BaseException) -> str:
+    """OpenSSL's short reason (e.g. ``WRONG_VERSION_NUMBER``), or the exception's class."""
+    for e in _causes(exc):
+        if isinstance(e, ssl.SSLError) and getattr(e, "reason", None):
+            return str(e.reason)
+    return type(exc).__name__
 
 
 #: requests refuses these before opening a connection.
@@ -337,6 +377,20 @@ class _HTTPConnection(urllib3.connection.HTTPConnection):
 
 class _HTTPSConnection(urllib3.connection.HTTPSConnection):
     response_class = _DeadlineResponse
+
+    def connect(self) -> None:
+        try:
+            super().connect()
+        except urllib3.exceptions.HTTPError:
+            raise  # the TCP connection itself failed: urllib3 already says so
+        except (ssl.SSLCertVerificationError, CertificateError):
+            raise  # a certificate was refused: retrying cannot help, the CA hint can
+        except (TimeoutError, ConnectionError, ssl.SSLEOFError, ssl.SSLZeroReturnError) as exc:
+            # No answer, a reset or a close before the handshake finished: the request was
+            # never written, so this counts as a connection that was never made (retried).
+            raise urllib3.exceptions.NewConnectionError(
+                self, f"the TLS handshake did not complete ({type(exc).__name__})"
+            ) from exc
 
 
 class _HTTPPool(urllib3.HTTPConnectionPool):
