@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import signal
 import socket
@@ -155,13 +156,21 @@ def item_codes(resp: requests.Response) -> list[str]:
     return [item["Code"] for item in answer(resp)["SendStatusSet"]]
 
 
-def sdk_client(emu: Emulator, secret_key: str = DEMO_SECRET_KEY) -> sms_client.SmsClient:
+def sdk_client(
+    emu: Emulator,
+    secret_key: str = DEMO_SECRET_KEY,
+    *,
+    method: str = "POST",
+    unsigned_payload: bool = False,
+) -> sms_client.SmsClient:
     """Tencent's official SMS client, pointed at the emulator over plain http."""
-    profile = HttpProfile(protocol="http", endpoint=urlsplit(emu.url).netloc, reqTimeout=5)
+    profile = HttpProfile(
+        protocol="http", endpoint=urlsplit(emu.url).netloc, reqTimeout=5, reqMethod=method
+    )
+    client_profile = ClientProfile(httpProfile=profile)
+    client_profile.unsignedPayload = unsigned_payload
     return sms_client.SmsClient(
-        credential.Credential(DEMO_SECRET_ID, secret_key),
-        "ap-guangzhou",
-        ClientProfile(httpProfile=profile),
+        credential.Credential(DEMO_SECRET_ID, secret_key), "ap-guangzhou", client_profile
     )
 
 
@@ -209,6 +218,44 @@ def test_official_sdk_delivers_and_the_outbox_has_the_rendered_text(emulator: Em
     )
     assert (message["requestId"], message["serialNo"]) == (resp.RequestId, status.SerialNo)
     assert emulator.stats() == {"requests": 1, "delivered": 1}
+
+
+@pytest.mark.parametrize(("method", "unsigned"), [("GET", False), ("POST", True), ("GET", True)])
+def test_official_sdk_request_forms_are_accepted_and_verified(
+    method: str, unsigned: bool, emulator: Emulator
+) -> None:
+    # GET carries the parameters in the query (PhoneNumberSet.0=...), signed as the
+    # canonical query string; UNSIGNED-PAYLOAD signs that word instead of the body.
+    client = sdk_client(emulator, method=method, unsigned_payload=unsigned)
+    resp = client.SendSms(sdk_request(params=["135790"], SessionContext="ctx-2"))
+    (status,) = resp.SendStatusSet
+    assert (status.Code, status.PhoneNumber, status.SessionContext) == ("Ok", MAINLAND, "ctx-2")
+    (message,) = emulator.outbox()
+    assert message["text"] == "Your sign-in code is 135790. It expires in 5 minutes."
+    assert message["requestId"] == resp.RequestId
+    # Verified, not waved through: the wrong secret still fails in the same form.
+    wrong = sdk_client(emulator, "not-the-secret", method=method, unsigned_payload=unsigned)
+    with pytest.raises(TencentCloudSDKException) as info:
+        wrong.SendSms(sdk_request(params=["135790"]))
+    assert info.value.code == "AuthFailure.SignatureFailure"
+
+
+def test_a_get_whose_query_was_changed_after_signing_is_refused(emulator: Emulator) -> None:
+    client = sdk_client(emulator, method="GET")
+    seen: dict[str, Any] = {}
+    real_send = requests.Session.request
+
+    def tamper(self: requests.Session, method: str, url: str, **kwargs: Any) -> Any:
+        seen["url"] = url
+        return real_send(self, method, url.replace("135790", "999999"), **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(requests.Session, "request", tamper)
+        with pytest.raises(TencentCloudSDKException) as info:
+            client.SendSms(sdk_request(params=["135790"]))
+    assert "TemplateParamSet.0=135790" in seen["url"]
+    assert info.value.code == "AuthFailure.SignatureFailure"
+    assert emulator.outbox() == []
 
 
 def test_official_sdk_sends_international_without_a_sign(emulator: Emulator) -> None:
@@ -533,6 +580,45 @@ def test_faults_apply_in_order_for_their_count_and_are_counted(emulator: Emulato
     assert signed_post(emulator, sms()).status_code == 502
     assert item_codes(signed_post(emulator, sms())) == ["Ok"]
     assert emulator.stats() == {"requests": 4, "delivered": 1}
+
+
+def test_a_timestamp_of_five_thousand_digits_is_a_tencent_error(emulator: Emulator) -> None:
+    resp = signed_post(emulator, sms(), tamper_headers={"X-TC-Timestamp": "9" * 5000})
+    assert error_code(resp) == "InvalidParameterValue"
+    assert "unix seconds" in answer(resp)["Error"]["Message"]
+
+
+def test_deeply_nested_json_is_refused_as_tencent_would(emulator: Emulator) -> None:
+    nested = b"[" * 100_000 + b"]" * 100_000
+    assert error_code(signed_post(emulator, None, payload=nested)) == (
+        "FailedOperation.JsonParseFail"
+    )
+    url = emulator.url + "/__emulator/faults"
+    resp = requests.post(url, data=nested, timeout=5)
+    assert resp.status_code == 400
+    assert "nested too deeply" in resp.json()["error"]
+    assert requests.get(url, timeout=5).json()["faults"] == []
+
+
+@pytest.mark.parametrize(
+    "half",
+    [
+        b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{",
+        b"POST / HTTP/1.1\r\nHost: x\r\nContent-Le",
+        b"GET / HT",
+    ],
+)
+def test_stop_is_quiet_about_half_sent_requests(
+    half: bytes, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="connector.emulator")
+    emulator = Emulator()
+    emulator.start()
+    with socket.create_connection(("127.0.0.1", emulator.port)) as client:
+        client.sendall(half)
+        time.sleep(0.2)  # the server has read what there is and waits for the rest
+        emulator.stop()
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
 
 
 def test_faults_over_http(emulator: Emulator) -> None:

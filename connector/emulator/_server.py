@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -92,6 +93,9 @@ class _Handler(BaseHTTPRequestHandler):
     # --- plumbing ------------------------------------------------------------------------
 
     def _dispatch(self, method: str) -> None:
+        if self.server.state.stopping.is_set():  # cut short by stop(): nobody waits for it
+            self.close_connection = True
+            return
         body = self._read_body()
         if body is None:
             return
@@ -106,9 +110,13 @@ class _Handler(BaseHTTPRequestHandler):
             return
         try:
             route(self, body)
+        except OSError as exc:  # the client, or stop(), closed the connection mid-answer
+            logger.debug("%s %s: connection closed (%s)", method, path, exc)
+            self.close_connection = True
         except Exception:
             logger.exception("emulator failed on %s %s", method, path)
-            self._json(500, {"error": "the emulator failed; its log has the details"})
+            with contextlib.suppress(OSError):
+                self._json(500, {"error": "the emulator failed; its log has the details"})
 
     def _read_body(self) -> bytes | None:
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
@@ -163,6 +171,14 @@ class _Handler(BaseHTTPRequestHandler):
 
     # --- routes --------------------------------------------------------------------------
 
+    def _get_root(self, body: bytes) -> None:
+        # A signed GET is SendSms with its parameters in the query (Tencent's SDK can send
+        # that); any other GET is a person opening the outbox page.
+        if "authorization" in self._headers_as_received():
+            self._send_sms(body)
+        else:
+            self._page(body)
+
     def _send_sms(self, body: bytes) -> None:
         state = self.server.state
         state.outbox.count_request()
@@ -180,7 +196,12 @@ class _Handler(BaseHTTPRequestHandler):
                 status, content_type, payload = canned
                 self._respond(status, content_type, payload)
                 return
-        answer = state.sendsms.handle(self._headers_as_received(), body)
+        answer = state.sendsms.handle(
+            self._headers_as_received(),
+            body,
+            method=self.command,
+            query=self.path.partition("?")[2],
+        )
         state.outbox.add(answer.messages)
         if answer.error_code:
             logger.info("SendSms refused: %s", answer.error_code)
@@ -215,7 +236,10 @@ class _Handler(BaseHTTPRequestHandler):
     def _add_fault(self, body: bytes) -> None:
         faults = self.server.state.faults
         try:
-            data = json.loads(body)
+            try:
+                data = json.loads(body)
+            except RecursionError:
+                raise ValueError("the body is nested too deeply to read") from None
             if not isinstance(data, dict):
                 raise ValueError('the body must be a JSON object such as {"kind": "drop"}')
             params = dict(data)
@@ -234,7 +258,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 _Route = Callable[[_Handler, bytes], None]
 _ROUTES: Mapping[str, Mapping[str, _Route]] = {
-    "/": {"POST": _Handler._send_sms, "GET": _Handler._page},
+    "/": {"POST": _Handler._send_sms, "GET": _Handler._get_root},
     "/__emulator/outbox": {"GET": _Handler._get_outbox, "DELETE": _Handler._clear_outbox},
     "/__emulator/health": {"GET": _Handler._health},
     "/__emulator/stats": {"GET": _Handler._stats},
