@@ -8,6 +8,7 @@ page is searched for them.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import socketserver
@@ -489,10 +490,8 @@ class _ProxyHandler(socketserver.BaseRequestHandler):
     def handle(self) -> None:
         assert isinstance(self.server, _RecordingProxy)
         self.request.settimeout(1)
-        try:
+        with contextlib.suppress(OSError):
             self.server.received.append(self.request.recv(65536))
-        except OSError:
-            pass
 
 
 @pytest.mark.parametrize("variable", ["HTTP_PROXY", "http_proxy", "ALL_PROXY"])
