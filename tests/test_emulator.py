@@ -49,6 +49,7 @@ from connector.emulator import (
     serve,
 )
 from connector.signing import sign
+from tests.cli_process import run_cli
 
 MAINLAND = "+8613711112222"
 HONG_KONG = "+85291234567"
@@ -935,6 +936,36 @@ def test_serve_refuses_a_bad_accounts_file(
     assert serve("127.0.0.1", 0, accounts_path=path) == 2
     err = capsys.readouterr().err
     assert f"error: accounts file {path}: accounts must be a JSON array" in err
+
+
+def _accounts_with_text(text: str) -> str:
+    template = {"id": "1", "text": text}
+    account = {"secretId": "A", "secretKey": "k", "sdkAppIds": ["1"], "templates": [template]}
+    return json.dumps({"accounts": [account]})
+
+
+@pytest.mark.parametrize(
+    ("content", "says"),
+    [
+        (_accounts_with_text("{30000000}"), "placeholder {30000000} is beyond {99}"),
+        (_accounts_with_text("{99999999999999999999}"), "placeholder {999999999999…} is beyond"),
+        (_accounts_with_text("".join(f"{{{n}}}" for n in range(1, 101))), "{100} is beyond"),
+        ('{"accounts": ' + "[" * 100_000 + "]" * 100_000 + "}", "nested too deeply"),
+        ('{"accounts": [' + "1" * 5000 + "]}", "number too long"),
+        (" " * (2 * 1024 * 1024), "larger than"),
+    ],
+    ids=["30000000", "twenty-digits", "hundred", "nested", "long-number", "huge-file"],
+)
+def test_an_unreasonable_accounts_file_is_exit_2_naming_it(
+    tmp_path: Path, content: str, says: str
+) -> None:
+    path = tmp_path / "accounts.json"
+    path.write_text(content)
+    proc = run_cli("emulator", "--port", "0", "--accounts", str(path))
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr
+    [line] = proc.stderr.splitlines()
+    assert str(path) in line and says in line
 
 
 def test_a_port_in_use_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
