@@ -12,6 +12,7 @@ import contextlib
 import importlib
 import json
 import os
+import re
 import sys
 import traceback
 from collections.abc import Callable, Sequence
@@ -154,8 +155,20 @@ def _fail(
     if as_json:
         _print_json({"ok": False, "code": code, "message": message, "data": data})
     else:
-        print(f"{PROG}: {label or code}: {message}", file=sys.stderr)
+        print(f"{PROG}: {label or code}: {message}{_provider_words(data)}", file=sys.stderr)
     return status
+
+
+def _provider_words(data: dict[str, Any]) -> str:
+    """The provider's own message, when it sent one (it says which limit, whose limit);
+    any long run of digits in it (a phone number) is left out."""
+    said = data.get("tencentMessage")
+    if not isinstance(said, str) or not said.strip():
+        return ""
+    return f" (Tencent: {_DIGIT_RUN.sub('…', said.strip())[:300]})"
+
+
+_DIGIT_RUN = re.compile(r"\+?[0-9]{7,}")
 
 
 def _print_json(document: object) -> None:

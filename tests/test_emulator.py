@@ -968,6 +968,70 @@ def test_an_unreasonable_accounts_file_is_exit_2_naming_it(
     assert str(path) in line and says in line
 
 
+def _banner(*args: str) -> str:
+    """What ``logto-connector emulator ARGS`` prints before it waits for Ctrl-C."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "connector.cli", "emulator", "--port", "0", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    lines: list[str] = []
+    try:
+        assert proc.stdout is not None
+        while not lines or not lines[-1].startswith("Press Ctrl-C"):
+            line = proc.stdout.readline()
+            assert line, proc.stderr.read() if proc.stderr else ""
+            lines.append(line.rstrip("\n"))
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=10)
+    finally:
+        proc.kill()
+        proc.wait()
+    return "\n".join(lines)
+
+
+def test_the_banner_says_what_a_wildcard_address_means_and_names_accounts_and_limits(
+    tmp_path: Path,
+) -> None:
+    accounts = tmp_path / "accounts.json"
+    accounts.write_text(_accounts_with_text("Code {1}"))
+    text = _banner("--host", "0.0.0.0", "--accounts", str(accounts))
+    assert "on every interface (0.0.0.0:" in text and "the URLs here use loopback" in text
+    assert f"1 more from {accounts} (SecretId A)" in text
+    assert "the same text once per 30 s, 5 an hour, 10 a day (--no-limits" in text
+    plain = _banner("--no-limits")
+    assert "every interface" not in plain
+    assert "--accounts FILE" in plain
+    assert "limits:        off" in plain
+
+
+def test_a_limit_refusal_says_it_is_the_emulators_and_how_to_lift_it(tmp_path: Path) -> None:
+    with Emulator() as emulator:
+        config = emulator.write_config(tmp_path / "config.json")
+        args = ["send", "tencent-sms", "--config", str(config), "--to", MAINLAND, "--code", "1"]
+        assert run_cli(*args).returncode == 0
+        proc = run_cli(*args)
+    assert proc.returncode == 1
+    [line] = proc.stderr.splitlines()
+    assert "LimitExceeded.PhoneNumberThirtySecondLimit" in line
+    assert "a per-number limit of this emulator" in line and "--no-limits" in line
+    assert MAINLAND not in line and MAINLAND[1:] not in line
+
+
+def test_the_page_has_a_cjk_font_and_says_when_the_outbox_was_emptied(
+    emulator: Emulator,
+) -> None:
+    item_codes(signed_post(emulator, sms()))
+    requests.delete(emulator.url + "/__emulator/outbox", timeout=5)
+    page = requests.get(emulator.url + "/", timeout=5).text
+    assert '"Noto Sans CJK SC"' in page and '"PingFang SC"' in page  # 【】 and Chinese signs
+    assert "0 message(s) in the outbox" in page
+    assert "since the emulator started:\n1 request(s), 1 delivered" in page
+    assert "The outbox was emptied" in page
+
+
 def test_a_port_in_use_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
     with Emulator() as running:
         with pytest.raises(OSError, match="in use"):

@@ -15,7 +15,7 @@ from connector.signing import parse_authorization, sign, utc_date
 
 from ._accounts import Account, Directory, Template
 from ._clock import Clock
-from ._limits import DAILY_LIMIT, ONE_HOUR_LIMIT, THIRTY_SECOND_LIMIT, Limiter
+from ._limits import Limiter
 from ._outbox import Message
 from ._phones import parse_phone_number
 
@@ -39,9 +39,6 @@ INCORRECT_NUMBER = "InvalidParameterValue.IncorrectPhoneNumber"
 _PER_NUMBER_MESSAGES = {
     "Ok": "send success",
     INCORRECT_NUMBER: "incorrect phone number format",
-    THIRTY_SECOND_LIMIT: "the same content was sent to this number less than 30 seconds ago",
-    ONE_HOUR_LIMIT: "this number reached its hourly message limit",
-    DAILY_LIMIT: "this number reached its daily message limit",
 }
 
 
@@ -213,7 +210,16 @@ class SendSms:
                 self.limiter.admit(req.app_id, number.e164, content, now) if self.limiter else None
             )
             if code is not None:
-                items.append(_status(code, number.e164, number.iso_code, req.session_context))
+                assert self.limiter is not None
+                items.append(
+                    _status(
+                        code,
+                        number.e164,
+                        number.iso_code,
+                        req.session_context,
+                        message=self.limiter.messages[code],
+                    )
+                )
                 continue
             message = Message(
                 request_id=request_id,
@@ -253,6 +259,7 @@ def _status(
     *,
     serial_no: str = "",
     fee: int = 0,
+    message: str | None = None,
 ) -> dict[str, Any]:
     """One SendStatusSet item; a refused number has no SerialNo and costs nothing."""
     return {
@@ -261,7 +268,7 @@ def _status(
         "Fee": fee,
         "SessionContext": session_context,
         "Code": code,
-        "Message": _PER_NUMBER_MESSAGES[code],
+        "Message": message or _PER_NUMBER_MESSAGES[code],
         "IsoCode": iso_code,
     }
 

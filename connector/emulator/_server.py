@@ -48,6 +48,8 @@ from ._sendsms import SendSms
 logger = logging.getLogger("connector.emulator")
 
 DEFAULT_LIMITS = FrequencyLimits()
+# A wildcard address is not something a client can connect to: URLs name loopback instead.
+_WILDCARDS = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}  # noqa: S104
 MAX_BODY = 10 * 1024 * 1024  # Tencent's own cap on a request body
 _IDLE_TIMEOUT = 300.0  # seconds a kept-alive connection may sit idle before it is closed
 _HANDSHAKE_TIMEOUT = 10.0
@@ -507,8 +509,7 @@ class Emulator:
 
     def _url(self, port: int) -> str:
         # A wildcard address is not something a client can connect to: name loopback instead.
-        wildcards = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}  # noqa: S104
-        host = wildcards.get(self.host, self.host)
+        host = _WILDCARDS.get(self.host, self.host)
         if ":" in host:
             host = f"[{host}]"
         return f"{'https' if self._tls else 'http'}://{host}:{port}"
@@ -625,11 +626,23 @@ def serve(
             return 2
         url = emulator.url
         print(f"Tencent SMS emulator on {url}")
+        if host in _WILDCARDS:
+            print(
+                f"  listening:     on every interface ({host or '*'}:{emulator.port}); the URLs "
+                "here use loopback. From another machine use this machine's address, and "
+                "--tls: the connector sends plain http only to a loopback address"
+            )
         print(f"  outbox:        {url}/  (JSON: {url}/__emulator/outbox)")
         print(
             f"  demo account:  SecretId {DEMO_SECRET_ID}, SdkAppId {DEMO_SDK_APP_ID}, "
             f"sign '{DEMO_SIGN}'"
         )
+        if accounts_path is not None:
+            ids = ", ".join(a.secret_id for a in accounts)
+            print(f"  accounts:      {len(accounts)} more from {accounts_path} (SecretId {ids})")
+        else:
+            print("  accounts:      pass --accounts FILE to serve your own beside the demo one")
+        print(f"  limits:        {_describe_limits(emulator.limits)}")
         if emulator.ca_bundle is not None:
             print(f"  CA bundle:     {emulator.ca_bundle}")
         if written is not None:
@@ -645,6 +658,19 @@ def serve(
     finally:
         restore()
         emulator.stop()
+
+
+def _describe_limits(limits: FrequencyLimits | None) -> str:
+    if limits is None:
+        return "off (no per-number limits)"
+    parts = []
+    if limits.same_content_seconds is not None:
+        parts.append(f"the same text once per {limits.same_content_seconds:g} s")
+    if limits.per_hour is not None:
+        parts.append(f"{limits.per_hour} an hour")
+    if limits.per_day is not None:
+        parts.append(f"{limits.per_day} a day")
+    return f"per number: {', '.join(parts) or 'none'} (--no-limits switches them off)"
 
 
 def _stop_on_sigterm() -> Callable[[], None]:
