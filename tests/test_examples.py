@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import signal
 import subprocess
 import sys
 import urllib.request
@@ -62,7 +61,7 @@ def test_host_app_serve_prints_its_url_and_serves_there(tmp_path: Path) -> None:
             with urllib.request.urlopen(request, timeout=10) as reply:
                 assert reply.status == 202
             assert emulator.outbox()[0]["phoneNumber"] == "+8613800138000"
-            proc.send_signal(signal.SIGINT)
+            proc.terminate()
             _, err = proc.communicate(timeout=10)
         finally:
             proc.kill()
