@@ -16,6 +16,8 @@ from typing import Any
 
 from ._plan import Plan
 from ._rounds import spread
+from ._sections import Judged, Results, Section, judge, target_cells
+from ._table import Table, ms, span
 
 HEAVY = ("requests", "urllib3", "jsonschema", "phonenumbers", "tencentcloud")
 HOST_CODE = "from connector.kit import ConnectorHost; ConnectorHost().ids()"
@@ -174,3 +176,64 @@ def run_startup(plan: Plan) -> dict[str, Any]:
         },
         "importtime": imports,
     }
+
+
+_QUIET_IMPORTS = (
+    "import connector.kit",
+    "import connector.tencent_sms",
+    "import connector.tencent_sms.plugin",
+)
+
+
+def _targets(results: Results) -> list[Judged]:
+    loaded = results["modules_loaded"]
+    clean = all(
+        not loaded[name][module] for name in _QUIET_IMPORTS for module in ("requests", "jsonschema")
+    )
+    return [
+        judge(
+            "light_imports",
+            "importing the connector loads neither requests nor jsonschema",
+            "true",
+            clean,
+            "",
+            lambda v: v == 1.0,
+        )
+    ]
+
+
+def _rows(table: Table, startup: Results, judged: Mapping[str, Judged]) -> None:
+    table.section(
+        f"4. start-up (fresh processes, median of {startup['runs']}; no time target)",
+        startup.get("other_processes_cpus"),
+    )
+    for name, w in startup["wall_ms"].items():
+        table.row(name, ms(w["median"]), span(ms(w["min"]), ms(w["max"])))
+    for name, loaded in startup["modules_loaded"].items():
+        heavy = [m for m, present in loaded.items() if present]
+        table.row(f"loaded by {name}", ", ".join(heavy) or "none of the heavy ones")
+    table.row("", "", "", *target_cells(judged, "light_imports"))
+    it = startup["importtime"]
+    table.row(
+        f"-X importtime, {it['modules']} modules; ten largest",
+        f"{ms(it['total_ms'])} in all imports",
+        "imported by",
+    )
+    for item in it["top_cumulative"]:
+        table.row(
+            f"  {item['module']}",
+            f"{ms(item['cumulative_ms'])}  (self {ms(item['self_ms'])})",
+            f"by {item['imported_by'] or '-c'}",
+        )
+
+
+SECTIONS = (
+    Section(
+        name="startup",
+        order=40,
+        needs_emulator=False,
+        run=lambda plan, context: run_startup(plan),
+        rows=_rows,
+        targets=_targets,
+    ),
+)

@@ -7,8 +7,7 @@ import json
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from importlib import metadata as importlib_metadata
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
@@ -19,6 +18,9 @@ from ._request import plainly_valid
 from ._resources import load_schema
 from ._types import ConnectorMetadata, SendResult
 from ._validation import Problem, SchemaChecker
+
+if TYPE_CHECKING:
+    from importlib.metadata import EntryPoint
 
 ENTRY_POINT_GROUP = "logto.connectors"
 _VALID_CACHE_SIZE = 256
@@ -73,8 +75,11 @@ class ConnectorHost:
             for plugin in plugins:
                 self._add(_describe(plugin), plugin)
             return
-        # importlib.metadata, as pluggy's load_setuptools_entrypoints reads them.
-        found = importlib_metadata.entry_points(group=entry_point_group)
+        # importlib.metadata, as pluggy's load_setuptools_entrypoints reads them (imported
+        # here: a host given its plugins never pays for it).
+        from importlib import metadata
+
+        found = metadata.entry_points(group=entry_point_group)
         for ep in sorted(found, key=lambda e: e.name):
             # One broken package must not take every other connector down with it.
             source = f"entry point {ep.name!r} ({ep.value})"
@@ -253,7 +258,7 @@ def type_name(value: object) -> str:
 # -- helpers ------------------------------------------------------------------------------
 
 
-def _load_entry_point(ep: importlib_metadata.EntryPoint, source: str) -> object:
+def _load_entry_point(ep: EntryPoint, source: str) -> object:
     try:
         return ep.load()
     except Exception as exc:

@@ -79,7 +79,7 @@ class SendSmsClient:
             host=settings.host,
             content_type=_CONTENT_TYPE,
         )
-        self._fixed_headers = {
+        fixed_headers = {
             "Content-Type": _CONTENT_TYPE,
             "Host": settings.host,
             "X-TC-Action": ACTION,
@@ -92,7 +92,7 @@ class SendSmsClient:
         # (parsing and re-quoting the URL is the costliest step of a requests call) and copy
         # the prepared request for each attempt.
         self._template = session.prepare_request(
-            requests.Request("POST", self._url, headers=self._fixed_headers)
+            requests.Request("POST", self._url, headers=fixed_headers)
         )
 
     def __repr__(self) -> str:
@@ -102,10 +102,6 @@ class SendSmsClient:
     def close(self) -> None:
         """Close the pooled connections."""
         self._session.close()
-
-    def signed_headers(self, body: bytes, timestamp: int) -> dict[str, str]:
-        """The headers of one attempt, signed for ``body`` at ``timestamp``."""
-        return {**self._fixed_headers, **self._attempt_headers(body, timestamp)}
 
     def _attempt_headers(self, body: bytes, timestamp: int) -> dict[str, str]:
         """What changes between attempts (the fixed headers are in the prepared template)."""
