@@ -331,7 +331,7 @@ def test_send_through_a_connector_without_provider_detail_prints_no_none(
 def test_invalid_utf8_argument_is_a_clean_error() -> None:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     proc = subprocess.run(
-        [sys.executable, "-m", "connector.cli", "show", b"\xff\xfe-bad"],  # type: ignore[list-item]
+        [sys.executable, "-m", "connector.cli", "show", b"\xff\xfe-bad"],
         capture_output=True,
         env=env,
         timeout=60,

@@ -71,3 +71,10 @@ def test_the_emulator_shares_only_the_signing_module() -> None:
     assert "connector.signing" in loaded
     assert not {n for n in loaded if n.startswith(("connector.kit", "connector.tencent_sms"))}
     assert "pluggy" not in loaded
+
+
+def test_mypy_strict_covers_tests_and_bench() -> None:
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    mypy = pyproject["tool"]["mypy"]
+    assert mypy["strict"] is True
+    assert {"connector", "tests", "bench"} <= set(mypy["files"])

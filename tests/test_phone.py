@@ -79,6 +79,7 @@ def test_mask_hides_the_middle() -> None:
 
 @given(st.text(max_size=40))
 def test_any_text_is_a_number_or_a_clean_refusal(raw: str) -> None:
+    code: ErrorCode | None
     try:
         number = normalize(raw)
     except ConnectorError as exc:
