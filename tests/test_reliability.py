@@ -91,17 +91,42 @@ class Trickler:
 
 
 @contextlib.contextmanager
-def trickle_server(part: str, pause: float = 0.05) -> Iterator[Trickler]:
-    """``part="headers"``: the status line and headers never end; ``"body"``: headers arrive
-    at once, then a body far longer than any deadline, byte by byte."""
-    state = Trickler()
+def serving(handle: Callable[[socket.socket, int], None], stop: threading.Event) -> Iterator[int]:
+    """A loopback port whose connections (numbered from 1) each get ``handle`` in a thread of
+    their own, until ``stop`` is set on the way out; yields the port."""
     server = socket.socket()
     server.bind(("127.0.0.1", 0))
     server.listen(8)
     server.settimeout(0.05)
-    state.port = server.getsockname()[1]
+    accepted = 0
 
-    def answer(conn: socket.socket) -> None:
+    def accept_loop() -> None:
+        nonlocal accepted
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except OSError:  # TimeoutError included: look at stop again
+                continue
+            accepted += 1
+            threading.Thread(target=handle, args=(conn, accepted), daemon=True).start()
+
+    thread = threading.Thread(target=accept_loop, daemon=True)
+    thread.start()
+    try:
+        yield server.getsockname()[1]
+    finally:
+        stop.set()
+        thread.join(2)
+        server.close()
+
+
+@contextlib.contextmanager
+def trickle_server(part: str, pause: float = 0.05) -> Iterator[Trickler]:
+    """``part="headers"``: the status line and headers never end; ``"body"``: headers arrive
+    at once, then a body far longer than any deadline, byte by byte."""
+    state = Trickler()
+
+    def answer(conn: socket.socket, number: int) -> None:
         with conn:
             try:
                 conn.recv(65536)
@@ -118,22 +143,8 @@ def trickle_server(part: str, pause: float = 0.05) -> Iterator[Trickler]:
             except OSError:
                 pass
 
-    def accept_loop() -> None:
-        while not state.stop.is_set():
-            try:
-                conn, _ = server.accept()
-            except (TimeoutError, OSError):
-                continue
-            threading.Thread(target=answer, args=(conn,), daemon=True).start()
-
-    thread = threading.Thread(target=accept_loop, daemon=True)
-    thread.start()
-    try:
+    with serving(answer, state.stop) as state.port:
         yield state
-    finally:
-        state.stop.set()
-        thread.join(2)
-        server.close()
 
 
 # -- the scenarios ---------------------------------------------------------------------------
@@ -613,14 +624,10 @@ def _pipe(source: socket.socket, sink: socket.socket) -> None:
 @contextlib.contextmanager
 def tls_front(target: int, how: str, spoil: int) -> Iterator[TlsFront]:
     state = TlsFront()
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(8)
-    server.settimeout(0.05)
-    state.port = server.getsockname()[1]
     held: list[socket.socket] = []
 
     def serve(conn: socket.socket, number: int) -> None:
+        state.connections = max(state.connections, number)
         if number > spoil:
             with conn, socket.create_connection(("127.0.0.1", target)) as upstream:
                 back = threading.Thread(target=_pipe, args=(upstream, conn), daemon=True)
@@ -637,23 +644,10 @@ def tls_front(target: int, how: str, spoil: int) -> Iterator[TlsFront]:
             conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         conn.close()
 
-    def accept_loop() -> None:
-        while not state.stop.is_set():
-            try:
-                conn, _ = server.accept()
-            except OSError:
-                continue
-            state.connections += 1
-            threading.Thread(target=serve, args=(conn, state.connections), daemon=True).start()
-
-    thread = threading.Thread(target=accept_loop, daemon=True)
-    thread.start()
     try:
-        yield state
+        with serving(serve, state.stop) as state.port:
+            yield state
     finally:
-        state.stop.set()
-        thread.join(2)
-        server.close()
         for conn in held:
             conn.close()
 
