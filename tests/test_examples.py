@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import urllib.request
@@ -14,7 +15,8 @@ from connector.emulator import Emulator
 from connector.kit import ConnectorHost
 from connector.tencent_sms import CONNECTOR_ID
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples"
 
 
 @pytest.mark.parametrize("name", ["logto-config.json", "international-config.json"])
@@ -67,3 +69,20 @@ def test_host_app_serve_prints_its_url_and_serves_there(tmp_path: Path) -> None:
             proc.kill()
             proc.wait()
         assert "Traceback" not in err
+
+
+def _json_blocks(text: str) -> list[str]:
+    return re.findall(r"```json\n(.*?)```", text, flags=re.S)
+
+
+@pytest.mark.parametrize(
+    ("document", "heading"),
+    [("README.md", "## The config"), ("metadata/tencent-sms/README.md", "## Example")],
+)
+def test_the_config_example_in_the_docs_validates_as_written(
+    host: ConnectorHost, document: str, heading: str
+) -> None:
+    text = (ROOT / document).read_text("utf-8")
+    config = json.loads(_json_blocks(text[text.index(heading) :])[0])
+    report = host.check_config(CONNECTOR_ID, config)
+    assert (report.errors, report.warnings) == ((), ())

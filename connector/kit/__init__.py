@@ -15,6 +15,7 @@ from ._cache import FingerprintCache, config_fingerprint
 from ._errors import ConnectorError, ErrorCode, UnknownConnectorError
 from ._hookspecs import PROJECT_NAME, hookimpl, hookspec
 from ._host import ENTRY_POINT_GROUP, ConnectorHost
+from ._report import ConfigReport
 from ._resources import load_schema, read_data
 from ._types import (
     ConnectorMetadata,
@@ -23,11 +24,12 @@ from ._types import (
     SendResult,
     TemplateType,
 )
-from ._validation import Problem
+from ._validation import Problem, Severity, closest, format_path, unknown_key_problem
 
 __all__ = [
     "ENTRY_POINT_GROUP",
     "PROJECT_NAME",
+    "ConfigReport",
     "ConnectorError",
     "ConnectorHost",
     "ConnectorMetadata",
@@ -37,11 +39,15 @@ __all__ = [
     "Problem",
     "SendPayload",
     "SendResult",
+    "Severity",
     "TemplateType",
     "UnknownConnectorError",
+    "closest",
     "config_fingerprint",
+    "format_path",
     "hookimpl",
     "hookspec",
     "load_schema",
     "read_data",
+    "unknown_key_problem",
 ]

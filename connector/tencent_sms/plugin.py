@@ -17,6 +17,7 @@ from ..kit import (
     ConnectorError,
     ErrorCode,
     FingerprintCache,
+    Problem,
     SendResult,
     config_fingerprint,
     hookimpl,
@@ -26,6 +27,7 @@ from ..kit import (
 from . import settings as settings_mod
 from .errors import NO_CODE, tencent_error, text_field
 from .phone import mask, normalize
+from .settings import MAINLAND_FIRST
 from .templates import choose_template, template_params
 
 if TYPE_CHECKING:
@@ -82,8 +84,8 @@ class TencentSmsConnector:
         return read_data("metadata", METADATA_DIR, name)
 
     @hookimpl
-    def validate_config(self, config: Mapping[str, Any]) -> Iterable[tuple[str, str]]:
-        """Repeated usage types, an unsafe endpoint, a missing CA file."""
+    def validate_config(self, config: Mapping[str, Any]) -> Iterable[Problem]:
+        """What the schema cannot say (see :func:`settings.problems`), errors and warnings."""
         return list(settings_mod.problems(config))
 
     @hookimpl
@@ -94,7 +96,7 @@ class TencentSmsConnector:
         started = time.monotonic()
         shown, route_name, request_id, outcome = "-", "-", None, "error"
         try:
-            phone = normalize(to)
+            phone = normalize(to, mainland_first=config.get("phoneFormat") == MAINLAND_FIRST)
             shown, route_name = mask(phone.e164), phone.route
             with self._client_for(config) as client:
                 route = client.settings.route(phone.route)
