@@ -693,6 +693,20 @@ def test_a_tls_handshake_that_always_fails_is_not_sent_without_a_ca_hint(
     assert elapsed < RETRY_ROOM["sendTimeout"] + MARGIN
 
 
+def test_an_https_endpoint_that_speaks_plain_http_is_not_sent_without_a_ca_hint(
+    host: ConnectorHost, emulator: Emulator
+) -> None:
+    config = emulator.connector_config(endpoint=emulator.url.replace("http://", "https://"))
+    config.update(RETRY_ROOM)
+    result, _ = timed_send(host, config, to=number(720))
+    assert isinstance(result, ConnectorError), result
+    assert result.data["delivery"] == "not_sent"
+    assert result.data["attempts"] == 1  # a protocol mismatch does not heal on retry
+    assert "TLS handshake" in result.message and "https server" in result.message
+    assert "caBundle" not in result.message
+    assert emulator.stats()["requests"] == 0
+
+
 # -- the report ------------------------------------------------------------------------------
 
 
