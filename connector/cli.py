@@ -121,6 +121,19 @@ def _build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="send two codes through the emulator and show the phones")
     p.set_defaults(handler=cmd_demo)
+
+    p = sub.add_parser("serve", help="serve the endpoint Logto's HTTP SMS connector calls")
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--config", metavar="FILE", help="the connector config to send with")
+    source.add_argument("--emulator", action="store_true", help="start the emulator and use it")
+    p.add_argument("--connector", default="tencent-short-message-service", metavar="ID")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=_port, default=8090, help="0 picks a free port")
+    p.add_argument("--workers", type=_count, default=1, help="processes (default 1)")
+    p.add_argument("--threads", type=_count, default=8, help="threads per process (default 8)")
+    p.add_argument("--token-file", metavar="PATH", help="file holding the bearer token")
+    p.add_argument("--no-auth", action="store_true", help="no token (loopback addresses only)")
+    p.set_defaults(handler=cmd_serve)
     return parser
 
 
@@ -273,6 +286,68 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
     return run_demo()
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """``serve``: the gateway Logto's HTTP SMS connector calls, on gunicorn."""
+    import contextlib
+    import secrets
+
+    from . import service
+
+    host = _host(args)
+    try:
+        token = service.read_token(args.token_file)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    made_token = False
+    if token is None and args.no_auth:
+        if not service.is_loopback(args.host):
+            raise UsageError("--no-auth is allowed on a loopback address only")
+        print(f"{PROG}: warning: serving without a token (--no-auth)", file=sys.stderr)
+    elif token is None and args.emulator:
+        token, made_token = secrets.token_urlsafe(32), True
+    elif token is None:
+        raise UsageError(
+            f"no token: set {service.TOKEN_ENV} or pass --token-file (or --no-auth on loopback)"
+        )
+    with contextlib.ExitStack() as stack:
+        if args.emulator:
+            from .emulator import Emulator
+
+            emulator = stack.enter_context(Emulator())
+            source: service.ConfigSource = service.StaticConfigSource(
+                host, args.connector, emulator.connector_config(), "emulator"
+            )
+            print(f"Tencent SMS emulator on {emulator.url} (outbox: {emulator.url}/)")
+        else:
+            source = service.FileConfigSource(host, args.connector, args.config)
+        active = source.current()
+        assert active is not None
+
+        def ready(url: str) -> None:
+            print(f"Serving {active.connector_id} for Logto's HTTP SMS connector", flush=True)
+            print(f"  Endpoint:              {url}", flush=True)
+            if made_token:
+                # Made for this run only; the admin pastes it into Logto's form.
+                print(f"  Authorization Header:  Bearer {token}", flush=True)
+
+        options = service.ServeOptions(
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            threads=args.threads,
+            token=token,
+            deadline=active.deadline,
+            on_ready=ready,
+        )
+        return service.serve(host, source, options)
+
+
+def _count(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 64:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a count from 1 to 64")
+    return int(text)
 
 
 def _port(text: str) -> int:
