@@ -107,7 +107,7 @@ def _http_error(exc: HTTPException) -> Response:
     if status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="logto-connector"'
     message = {
-        404: f"no such path: {request.path[:100]}",
+        404: "no such path; Logto's HTTP SMS connector posts to /logto/sms",
         405: f"{request.method[:16]} is not allowed here",
         413: f"the body is larger than {_gateway.MAX_BODY // 1024} KiB",
     }.get(status, exc.name)

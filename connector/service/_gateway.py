@@ -49,9 +49,18 @@ class Gateway:
 class _Refused(Exception):
     """A request the gateway answers with a 4xx before it reaches the connector."""
 
-    def __init__(self, status: int, message: str, data: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        data: Mapping[str, Any] | None = None,
+        *,
+        close: bool = False,
+    ) -> None:
         super().__init__(message)
         self.status = status
+        # Unread or unreadable bytes may be left on the connection: do not reuse it.
+        self.close = close or status in (408, 413)
         self.message = message
         self.data = dict(data or {})
 
@@ -79,7 +88,7 @@ def send_sms() -> Response:
     try:
         to, type_, payload, ip = _read_request()
     except _Refused as refused:
-        extra = {"Connection": "close"} if refused.status in (408, 413) else {}
+        extra = {"Connection": "close"} if refused.close else {}
         return failure(
             refused.status,
             ErrorCode.INVALID_REQUEST_PARAMETERS.value,
@@ -205,6 +214,8 @@ def _read_body() -> bytes:
         raise _Refused(413, f"the body is larger than {MAX_BODY // 1024} KiB") from None
     except (ClientDisconnected, OSError):
         raise _Refused(408, "the body did not arrive in time") from None
+    except Exception:  # the server's own parser refused the framing (a bad chunk size …)
+        raise _Refused(400, "the body's framing is malformed", close=True) from None
     finally:
         if sock is not None:
             sock.settimeout(None)
