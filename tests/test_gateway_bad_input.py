@@ -31,12 +31,16 @@ def _with(**fields: object) -> bytes:
     return json.dumps({k: v for k, v in document.items() if v is not ...}).encode()
 
 
+_BAD_TO: tuple[object, ...] = (1, None, [], {}, True, 1.5, "", "x" * 1000, "+", "abc", "86 138")
+_BAD_TYPE: tuple[object, ...] = (1, None, [], {}, "", "Nope", "signin", "SignIn ")
+_BAD_PAYLOAD: tuple[object, ...] = (None, [], "code", 1, {}, {"code": ["1"]}, {"code": {}})
+_BAD_IP: tuple[object, ...] = (1, [], {}, True)
 WRONG_FIELDS: list[bytes] = [
-    *(_with(to=v) for v in (1, None, [], {}, True, 1.5, "", "x" * 1000, "+", "abc", "86 138")),
-    *(_with(type=v) for v in (1, None, [], {}, "", "Nope", "signin", "SignIn ")),
-    *(_with(payload=v) for v in (None, [], "code", 1, {}, {"code": ["1"]}, {"code": {}})),
+    *(_with(to=v) for v in _BAD_TO),
+    *(_with(type=v) for v in _BAD_TYPE),
+    *(_with(payload=v) for v in _BAD_PAYLOAD),
     *(_with(payload={"code": "1", "x": {"y": 1}}), _with(payload={"code": "1", "": "e"})),
-    *(_with(ip=v) for v in (1, [], {}, True)),
+    *(_with(ip=v) for v in _BAD_IP),
     *(_with(to=...), _with(type=...), _with(payload=...)),
 ]
 BODIES: list[bytes] = [
