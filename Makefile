@@ -32,8 +32,9 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check connector tests bench examples
 	$(BIN)/mypy --strict
 
-bench: $(STAMP)
+bench: $(STAMP) $(JSSTAMP)
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench.gateway
 
 clean:
 	rm -rf $(VENV) $(JS)/node_modules build dist .pytest_cache .mypy_cache .ruff_cache
