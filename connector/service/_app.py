@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from flask import Blueprint, Flask, Response, g, request
+from flask import Blueprint, Flask, Response, current_app, g, request
 from werkzeug.exceptions import HTTPException
 
 from ..kit import ConnectorHost, ErrorCode
@@ -71,7 +71,7 @@ def _start_clock() -> None:
 
 
 def _log_request(response: Response) -> Response:
-    gateway = _current_gateway()
+    gateway: _gateway.Gateway = current_app.extensions[_gateway.EXTENSION]
     gateway.metrics.requests.labels(
         path=gateway.metrics.path_label(request.path), status=str(response.status_code)
     ).inc()
@@ -88,13 +88,6 @@ def _log_request(response: Response) -> Response:
             fields.append(f"{name}={log_text(value)}")
     access_log.info("%s", " ".join(fields))
     return response
-
-
-def _current_gateway() -> _gateway.Gateway:
-    from flask import current_app
-
-    state: _gateway.Gateway = current_app.extensions[_gateway.EXTENSION]
-    return state
 
 
 def _http_error(exc: HTTPException) -> Response:
