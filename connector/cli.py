@@ -321,7 +321,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
             )
             print(f"Tencent SMS emulator on {emulator.url} (outbox: {emulator.url}/)")
         else:
-            source = service.FileConfigSource(host, args.connector, args.config)
+            try:
+                source = service.FileConfigSource(host, args.connector, args.config)
+            except service.UnreadableConfigError as exc:
+                raise UsageError(str(exc)) from None
         active = source.current()
         assert active is not None
 

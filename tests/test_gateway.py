@@ -205,6 +205,8 @@ def test_refuses_to_start_without_a_token(emulator: Emulator, tmp_path: Path) ->
     assert result.returncode == 2 and "loopback" in result.stderr
     result = run_cli("serve", "--config", path, "--token-file", str(tmp_path / "missing"))
     assert result.returncode == 2 and "token file" in result.stderr
+    result = run_cli("serve", "--config", str(tmp_path / "missing.json"), "--no-auth")
+    assert result.returncode == 2 and "cannot read config" in result.stderr
 
 
 def test_token_file_and_no_auth_on_loopback(emulator: Emulator, tmp_path: Path) -> None:

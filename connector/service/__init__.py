@@ -17,6 +17,7 @@ from ._config import (
     ConfigSource,
     FileConfigSource,
     StaticConfigSource,
+    UnreadableConfigError,
     read_token,
     send_deadline,
 )
@@ -37,6 +38,7 @@ __all__ = [
     "GatewayMetrics",
     "ServeOptions",
     "StaticConfigSource",
+    "UnreadableConfigError",
     "create_app",
     "is_loopback",
     "mask_number",

@@ -111,14 +111,22 @@ def read_token(path: str | None, environ: Mapping[str, str] = os.environ) -> str
     return token
 
 
+class UnreadableConfigError(OSError):
+    """The config file cannot be read at all (missing, a directory, no permission)."""
+
+
 def read_config_file(path: str) -> object:
-    """The JSON in ``path``; ``ConnectorError(invalid_config)`` saying why it cannot be read."""
+    """The JSON in ``path``.
+
+    Raises :class:`UnreadableConfigError` when the file cannot be read, and
+    ``ConnectorError(invalid_config)`` when it is not JSON.
+    """
     try:
         with open(path, "rb") as handle:
             raw = handle.read(_MAX_CONFIG_BYTES + 1)
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
         reason = getattr(exc, "strerror", None) or type(exc).__name__
-        raise ConnectorError(ErrorCode.INVALID_CONFIG, f"cannot read {path!r}: {reason}") from None
+        raise UnreadableConfigError(f"cannot read config {path!r}: {reason}") from None
     if len(raw) > _MAX_CONFIG_BYTES:
         raise ConnectorError(ErrorCode.INVALID_CONFIG, f"{path!r} is larger than 1 MiB")
     try:
