@@ -13,7 +13,7 @@ import pytest
 
 from connector.emulator import DEMO_SECRET_KEY, Emulator
 from tests.cli_process import run_cli
-from tests.gateway_process import TOKEN, Gateway, get_json, logto_send, post
+from tests.gateway_process import TOKEN, Gateway, get_json, logto_send, post, wait_until
 
 BEARER = f"Bearer {TOKEN}"
 JSON = {"Content-Type": "application/json"}
@@ -222,6 +222,8 @@ def test_token_file_and_no_auth_on_loopback(emulator: Emulator, tmp_path: Path) 
 
 def test_emulator_mode_prints_what_to_paste_into_logto() -> None:
     with Gateway("--emulator", token=None) as gw:
+        # Printed just after the endpoint: wait for it.
+        assert wait_until(lambda: any("Authorization Header:" in line for line in gw.lines))
         header = next(line for line in gw.lines if "Authorization Header:" in line)
         authorization = header.split("Authorization Header:", 1)[1].strip()
         assert authorization.startswith("Bearer ")
