@@ -8,6 +8,7 @@ with Logto's :class:`ErrorCode` strings, and the :class:`ConnectorHost` that loa
 from ._errors import ConnectorError, ErrorCode, UnknownConnectorError
 from ._hookspecs import PROJECT_NAME, hookimpl, hookspec
 from ._host import ENTRY_POINT_GROUP, ConnectorHost
+from ._report import ConfigReport
 from ._types import (
     ConnectorMetadata,
     FormItem,
@@ -15,11 +16,12 @@ from ._types import (
     SendResult,
     TemplateType,
 )
-from ._validation import Problem
+from ._validation import Problem, Severity, closest, format_path, unknown_key_problem
 
 __all__ = [
     "ENTRY_POINT_GROUP",
     "PROJECT_NAME",
+    "ConfigReport",
     "ConnectorError",
     "ConnectorHost",
     "ConnectorMetadata",
@@ -28,8 +30,12 @@ __all__ = [
     "Problem",
     "SendPayload",
     "SendResult",
+    "Severity",
     "TemplateType",
     "UnknownConnectorError",
+    "closest",
+    "format_path",
     "hookimpl",
     "hookspec",
+    "unknown_key_problem",
 ]
