@@ -337,6 +337,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 raise UsageError(str(exc)) from None
         active = source.current()
         assert active is not None
+        for warning in active.warnings:
+            print(f"{PROG}: warning: {warning}", file=sys.stderr)
 
         def ready(url: str) -> None:
             print(f"Serving {active.connector_id} for Logto's HTTP SMS connector", flush=True)

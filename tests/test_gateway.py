@@ -230,3 +230,14 @@ def test_emulator_mode_prints_what_to_paste_into_logto() -> None:
         [result] = logto_send(gw.url, [call("8613800138010")], authorization)
         assert result["ok"] is True
         assert logto_send(gw.url, [call("8613800138011")], BEARER)[0]["ok"] is False
+
+
+def test_config_warnings_are_shown_at_start_and_in_readyz(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    config = emulator.connector_config(signname="Acme")  # unknown key: a warning, not an error
+    with Gateway("--config", str(write_config(tmp_path, config))) as gw:
+        ready = get_json(f"{gw.base}/readyz")
+        assert logto_send(gw.url, [call("8613800138012")], BEARER)[0]["ok"] is True
+    assert [w for w in ready["warnings"] if w.startswith("signname:")]
+    assert "warning: signname:" in gw.stderr

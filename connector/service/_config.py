@@ -23,13 +23,15 @@ class ActiveConfig:
     """The config the gateway sends with now: which connector, its config, and a version.
 
     ``deadline`` is the longest a send may take (seconds); the gateway answers within it plus
-    one second whatever the connector does.
+    one second whatever the connector does.  ``warnings`` are the config's warnings
+    (``"path: message"``), shown by ``/readyz`` and at start.
     """
 
     connector_id: str
     config: Mapping[str, Any] = field(repr=False)  # it holds secrets
     version: str
     deadline: float = DEFAULT_SEND_DEADLINE
+    warnings: tuple[str, ...] = ()
 
 
 class ConfigSource(Protocol):
@@ -72,8 +74,10 @@ class StaticConfigSource:
         self, host: ConnectorHost, connector_id: str, config: object, version: str = "static"
     ) -> None:
         cid = str(host.metadata(connector_id)["id"])
-        valid = host.validate_config(cid, config)
-        self._active = ActiveConfig(cid, valid, version, send_deadline(host, cid, valid))
+        report = host.check_config(cid, config)
+        valid = report.raise_for_errors()
+        warnings = tuple(str(problem) for problem in report.warnings)
+        self._active = ActiveConfig(cid, valid, version, send_deadline(host, cid, valid), warnings)
 
     def current(self) -> ActiveConfig:
         """The config given at start."""

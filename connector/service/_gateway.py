@@ -245,7 +245,13 @@ def readyz() -> Response:
     if active is None:
         return failure(503, ErrorCode.GENERAL.value, "no valid connector config is loaded")
     return json_response(
-        200, {"ok": True, "connectorId": active.connector_id, "version": active.version}
+        200,
+        {
+            "ok": True,
+            "connectorId": active.connector_id,
+            "version": active.version,
+            "warnings": list(active.warnings),
+        },
     )
 
 
