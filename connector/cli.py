@@ -303,7 +303,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import contextlib
     import secrets
 
-    from . import service
+    try:
+        from . import service
+    except ImportError as exc:
+        missing = exc.name or "a dependency"
+        raise UsageError(f"serve needs {missing}: pip install '.[serve]'") from None
 
     host = _host(args)
     try:

@@ -25,6 +25,8 @@ def test_copies_what_the_wheel_is_built_from() -> None:
     assert {"connector", "schemas", "metadata", "pyproject.toml", "README.md"} <= copied
     for name in copied:
         assert (ROOT / name).exists(), name
+    runs = " ".join(rest for word, rest in _instructions() if word == "RUN")
+    assert "pip install '.[serve]'" in runs  # the extra logto-connector serve needs
 
 
 def test_runs_serve_as_a_non_root_user() -> None:

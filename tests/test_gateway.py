@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -241,3 +243,17 @@ def test_config_warnings_are_shown_at_start_and_in_readyz(
         assert logto_send(gw.url, [call("8613800138012")], BEARER)[0]["ok"] is True
     assert [w for w in ready["warnings"] if w.startswith("signname:")]
     assert "warning: signname:" in gw.stderr
+
+
+def test_serve_without_its_extra_says_what_to_install() -> None:
+    # As in an installation without the serve extra: flask cannot be imported.
+    code = (
+        "import sys; sys.modules['flask'] = None; from connector.cli import main; "
+        "sys.exit(main(['serve', '--emulator']))"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert proc.returncode == 2
+    assert "pip install '.[serve]'" in proc.stderr and "flask" in proc.stderr
+    assert "Traceback" not in proc.stderr
