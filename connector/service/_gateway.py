@@ -30,6 +30,8 @@ BODY_TIMEOUT = 10.0
 ANSWER_MARGIN = 1.0
 _MARGIN_LEFT = 0.2  # of ANSWER_MARGIN, kept for writing the answer
 _REALM = 'Bearer realm="logto-connector"'
+# Failures of the gateway itself, not of the connector: their own HTTP status.
+_GATEWAY_STATUS: dict[str, int] = {"gateway_deadline": 504, "gateway_stopping": 503}
 
 log = logging.getLogger("connector.service")
 bp = Blueprint("gateway", __name__)
@@ -99,16 +101,17 @@ def send_sms() -> Response:
     g.log_to = mask_number(to)
     if ip is not None:
         g.log_ip = ip
-    outcome = "ok"
+    outcome = ErrorCode.GENERAL.value
     type_label = gw.metrics.type_label(type_)
     try:
         result = _send(gw, active, started, to=to, type=type_, payload=payload)
+        outcome = "ok"
     except ConnectorError as exc:
         outcome = exc.code.value
         body = scrub(exc.to_dict(), to)
         if exc.data.get("requestId"):
             g.log_request_id = exc.data["requestId"]
-        status = 504 if exc.data.get("reason") == "gateway_deadline" else exc.http_status
+        status = _GATEWAY_STATUS.get(str(exc.data.get("reason")), exc.http_status)
         return json_response(status, {"ok": False, **body})
     finally:
         gw.metrics.sends.labels(type=type_label, outcome=outcome).inc()
@@ -147,7 +150,11 @@ def _send(
         future: Future[SendResult] = gw.executor.submit(run)
     except RuntimeError:  # the executor shut down: the worker is stopping
         gw.metrics.in_flight.dec()
-        raise ConnectorError(ErrorCode.GENERAL, "the gateway is shutting down; try again") from None
+        raise ConnectorError(
+            ErrorCode.GENERAL,
+            "the gateway is shutting down; nothing was sent, try again",
+            {"delivery": "not_sent", "reason": "gateway_stopping"},
+        ) from None
     wait = active.deadline + ANSWER_MARGIN - _MARGIN_LEFT - (time.monotonic() - started)
     try:
         return future.result(timeout=max(wait, 0.0))
