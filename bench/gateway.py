@@ -124,14 +124,8 @@ class GatewayProcess:
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        if self.process.stdout is not None:
-            self.process.stdout.close()
+            self.process.terminate()  # SIGTERM: the gateway finishes what it has in flight
+        _end(self.process, 30)
         self._log.close()
 
 
@@ -182,14 +176,19 @@ class NodeDriver:
     def close(self) -> None:
         """End the node process."""
         if self.process.stdin is not None:
-            self.process.stdin.close()
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        if self.process.stdout is not None:
-            self.process.stdout.close()
+            self.process.stdin.close()  # the driver ends at the end of its input
+        _end(self.process, 10)
+
+
+def _end(process: subprocess.Popen[bytes], timeout: float) -> None:
+    """Wait for a child that was asked to stop; kill it after ``timeout`` seconds."""
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    if process.stdout is not None:
+        process.stdout.close()
 
 
 def _interleave(

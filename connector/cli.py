@@ -18,10 +18,16 @@ import traceback
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn, TextIO
 
-from .kit import ConnectorError, ConnectorHost, ErrorCode, UnknownConnectorError
+from .kit import (
+    ConnectorError,
+    ConnectorHost,
+    ErrorCode,
+    UnknownConnectorError,
+    UnreadableConfigError,
+    read_config_file,
+)
 
 PROG = "logto-connector"
-MAX_CONFIG_BYTES = 1024 * 1024
 
 
 class UsageError(Exception):
@@ -512,7 +518,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         else:
             try:
                 source = service.FileConfigSource(host, args.connector, args.config)
-            except service.UnreadableConfigError as exc:
+            except UnreadableConfigError as exc:
                 raise UsageError(str(exc)) from None
         active = source.current()
         assert active is not None
@@ -567,31 +573,9 @@ def _resolve_id(host: ConnectorHost, cid: str) -> str:
 def read_config(where: str) -> object:
     """Read a config from a path or ``-`` (stdin).  Unreadable: usage error; not JSON: refused."""
     try:
-        if where == "-":
-            raw = sys.stdin.buffer.read(MAX_CONFIG_BYTES + 1)
-        else:
-            with open(where, "rb") as handle:
-                raw = handle.read(MAX_CONFIG_BYTES + 1)
-    except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
-        reason = getattr(exc, "strerror", None) or type(exc).__name__
-        raise UsageError(f"cannot read config {where!r}: {reason}") from None
-    if len(raw) > MAX_CONFIG_BYTES:
-        raise ConnectorError(ErrorCode.INVALID_CONFIG, "config is larger than 1 MiB")
-    try:
-        return json.loads(raw.decode("utf-8-sig"))  # a BOM from a Windows editor is fine
-    except UnicodeDecodeError:
-        raise ConnectorError(ErrorCode.INVALID_CONFIG, "config is not UTF-8 text") from None
-    except json.JSONDecodeError as exc:
-        raise ConnectorError(
-            ErrorCode.INVALID_CONFIG,
-            f"config is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
-        ) from None
-    except RecursionError:
-        raise ConnectorError(ErrorCode.INVALID_CONFIG, "config JSON is nested too deeply") from None
-    except ValueError:  # Python refuses to read integers of more than 4300 digits
-        raise ConnectorError(
-            ErrorCode.INVALID_CONFIG, "config has a number too long to read"
-        ) from None
+        return read_config_file(where)
+    except UnreadableConfigError as exc:
+        raise UsageError(str(exc)) from None
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -73,6 +73,11 @@ class _Process:
         self._stderr.seek(0)
         return self._stderr.read().decode("utf-8", "replace")
 
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
     def close(self) -> None:
         """Stop the process (if it runs) and keep what it wrote to stderr."""
         self.stop()
@@ -107,11 +112,6 @@ class Gateway(_Process):
     def __enter__(self) -> Gateway:
         return self
 
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
-
 
 class EmulatorProcess(_Process):
     """``logto-connector emulator`` in its own process, writing its config to ``config_path``."""
@@ -130,11 +130,6 @@ class EmulatorProcess(_Process):
 
     def __enter__(self) -> EmulatorProcess:
         return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
 
 
 def get_json(url: str) -> Any:

@@ -17,7 +17,6 @@ from ._config import (
     ConfigSource,
     FileConfigSource,
     StaticConfigSource,
-    UnreadableConfigError,
     read_token,
     send_deadline,
 )
@@ -38,7 +37,6 @@ __all__ = [
     "GatewayMetrics",
     "ServeOptions",
     "StaticConfigSource",
-    "UnreadableConfigError",
     "create_app",
     "is_loopback",
     "mask_number",

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from ..kit import ConnectorError, ConnectorHost, ErrorCode
+from ..kit import ConnectorHost, read_config_file
 
 #: Seconds a send may take when the config names no deadline of its own.
 DEFAULT_SEND_DEADLINE = 10.0
 _DEADLINE_KEY = "sendTimeout"
-_MAX_CONFIG_BYTES = 1024 * 1024
 #: The environment variable that holds the gateway's bearer token.
 TOKEN_ENV = "LOGTO_CONNECTOR_TOKEN"
 
@@ -91,7 +89,7 @@ class FileConfigSource(StaticConfigSource):
         self, host: ConnectorHost, connector_id: str, path: str | os.PathLike[str]
     ) -> None:
         self.path = os.fspath(path)
-        config = read_config_file(self.path)
+        config = read_config_file(self.path)  # UnreadableConfigError, or invalid_config
         version = f"file:{os.stat(self.path).st_mtime_ns}"
         super().__init__(host, connector_id, config, version)
 
@@ -113,27 +111,3 @@ def read_token(path: str | None, environ: Mapping[str, str] = os.environ) -> str
     if not token:
         raise ValueError(f"token file {path!r} is empty")
     return token
-
-
-class UnreadableConfigError(OSError):
-    """The config file cannot be read at all (missing, a directory, no permission)."""
-
-
-def read_config_file(path: str) -> object:
-    """The JSON in ``path``.
-
-    Raises :class:`UnreadableConfigError` when the file cannot be read, and
-    ``ConnectorError(invalid_config)`` when it is not JSON.
-    """
-    try:
-        with open(path, "rb") as handle:
-            raw = handle.read(_MAX_CONFIG_BYTES + 1)
-    except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
-        reason = getattr(exc, "strerror", None) or type(exc).__name__
-        raise UnreadableConfigError(f"cannot read config {path!r}: {reason}") from None
-    if len(raw) > _MAX_CONFIG_BYTES:
-        raise ConnectorError(ErrorCode.INVALID_CONFIG, f"{path!r} is larger than 1 MiB")
-    try:
-        return json.loads(raw.decode("utf-8-sig"))
-    except (ValueError, RecursionError):
-        raise ConnectorError(ErrorCode.INVALID_CONFIG, f"{path!r} is not valid JSON") from None
