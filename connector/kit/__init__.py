@@ -8,11 +8,12 @@ Connectors use only the names below (``make lint`` refuses imports of ``connecto
 from outside the kit): besides the hook contract, :class:`FingerprintCache` and
 :func:`config_fingerprint` to keep per-config state (a client, a session) without holding a
 copy of a secret, and :func:`read_data` / :func:`load_schema` for the schemas and metadata
-this distribution ships.
+this distribution ships.  Hosts read an admin's config file with :func:`read_config_file`.
 """
 
 from ._cache import FingerprintCache, config_fingerprint
 from ._check import CHECK_SEVERITIES, CheckFinding, CheckSeverity
+from ._config_file import MAX_CONFIG_BYTES, UnreadableConfigError, read_config_file
 from ._errors import ConnectorError, ErrorCode, UnknownConnectorError
 from ._hookspecs import PROJECT_NAME, hookimpl, hookspec
 from ._host import ENTRY_POINT_GROUP, ConnectorHost
@@ -31,6 +32,7 @@ from ._validation import Problem, Severity, closest, format_path, unknown_key_pr
 __all__ = [
     "CHECK_SEVERITIES",
     "ENTRY_POINT_GROUP",
+    "MAX_CONFIG_BYTES",
     "PROJECT_NAME",
     "CheckFinding",
     "CheckSeverity",
@@ -49,6 +51,7 @@ __all__ = [
     "Severity",
     "TemplateType",
     "UnknownConnectorError",
+    "UnreadableConfigError",
     "closest",
     "config_fingerprint",
     "format_path",
@@ -57,6 +60,7 @@ __all__ = [
     "load_schema",
     "mask_phone",
     "poll_receipts",
+    "read_config_file",
     "read_data",
     "unknown_key_problem",
 ]
