@@ -331,3 +331,12 @@ def test_only_the_templates_sends_use_are_checked(host: ConnectorHost, emu: Emul
     assert at(findings, "templates[5].templateCode") == []
     assert only(findings, "international").severity == "warning"
     assert {f.severity for f in findings if f.path != "international"} == {"ok"}
+
+
+def test_a_lost_answer_says_nothing_was_sent(host: ConnectorHost, emu: Emulator) -> None:
+    emu.inject("status", status=500)
+    with pytest.raises(ConnectorError) as info:
+        host.check_account(CONNECTOR_ID, emu.connector_config())
+    assert "DescribeSmsSignList got no usable answer from Tencent" in info.value.message
+    assert "may have been sent" not in info.value.message
+    assert "delivery" not in info.value.data

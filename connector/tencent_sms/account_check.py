@@ -16,6 +16,7 @@ from typing import Any
 from ..kit import CheckFinding, CheckSeverity, ConnectorError
 from .client import SendSmsClient
 from .errors import text_field
+from .lookups import call
 from .settings import DEFAULT_PARAMS
 
 MAX_IDS = 100  # ids per Describe call
@@ -78,7 +79,7 @@ class _Account:
 
     def _call(self, action: str, params: Mapping[str, Any]) -> Mapping[str, Any] | _Unavailable:
         try:
-            return self._client.send(params, action=action).response
+            return call(self._client, action, params)
         except ConnectorError as exc:
             code = str(exc.data.get("tencentCode") or "")
             if code in UNCHECKABLE:

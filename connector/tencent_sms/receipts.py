@@ -18,6 +18,7 @@ from typing import Any
 from ..kit import ConnectorError, DeliveryReceipt, ErrorCode, ReceiptStatus
 from .client import SendSmsClient
 from .errors import text_field
+from .lookups import call
 from .phone import normalize
 from .settings import Settings
 
@@ -77,8 +78,8 @@ def pull(client: SendSmsClient, limit: int, connector_id: str) -> list[DeliveryR
         left = limit - len(receipts)
         if left <= 0:
             break
-        answer = client.send({"Limit": left, "SmsSdkAppId": app_id}, action="PullSmsSendStatus")
-        receipts += _pulled(answer.response, connector_id)
+        params = {"Limit": left, "SmsSdkAppId": app_id}
+        receipts += _pulled(call(client, "PullSmsSendStatus", params), connector_id)
     return receipts
 
 
@@ -102,8 +103,7 @@ def for_number(
     }
     if until is not None:
         params["EndTime"] = int(until)
-    answer = client.send(params, action="PullSmsSendStatusByPhoneNumber")
-    return _pulled(answer.response, connector_id)
+    return _pulled(call(client, "PullSmsSendStatusByPhoneNumber", params), connector_id)
 
 
 def _app_ids(settings: Settings) -> list[str]:
