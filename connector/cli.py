@@ -8,13 +8,18 @@ Exit status: 0 done; 1 the connector refused (invalid config, send failed); 2 wr
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import json
+import os
 import sys
-from collections.abc import Callable, Sequence
-from typing import Any, NoReturn
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from .kit import ConnectorError, ConnectorHost, ErrorCode, UnknownConnectorError
+
+if TYPE_CHECKING:
+    from .store import ConfigStore
 
 PROG = "logto-connector"
 MAX_CONFIG_BYTES = 1024 * 1024
@@ -121,7 +126,39 @@ def _build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="send two codes through the emulator and show the phones")
     p.set_defaults(handler=cmd_demo)
+
+    _add_config_parser(sub)
     return parser
+
+
+def _add_config_parser(sub: Any) -> None:
+    config = sub.add_parser("config", help="saved configs: versions, history, restore, keys")
+    commands = config.add_subparsers(dest="config_command", required=True, parser_class=_Parser)
+
+    def command(name: str, help: str, handler: Callable[[argparse.Namespace], int]) -> Any:
+        p = commands.add_parser(name, help=help)
+        p.add_argument("--store", required=True, metavar="PATH", help="the store (SQLite file)")
+        p.add_argument("--key-file", metavar="FILE", help="its key (default: PATH.key)")
+        p.add_argument("--json", action="store_true", help="print JSON")
+        p.set_defaults(handler=handler)
+        return p
+
+    p = command("set", "validate a config and save it as the next version", cmd_config_set)
+    p.add_argument("name", help="config name, e.g. default")
+    p.add_argument("file", help="path of the config JSON, or - for stdin")
+    p.add_argument("--connector", metavar="ID", help="its connector (default: as saved before)")
+    p.add_argument("--note", default="", help="why this version (shown in the history)")
+    p = command("get", "a saved config, secrets masked", cmd_config_get)
+    p.add_argument("name")
+    p.add_argument("--version", type=_version, help="an older version (default: the newest)")
+    p = command("history", "every version of a config, newest first", cmd_config_history)
+    p.add_argument("name")
+    p = command("restore", "save a copy of an old version as the newest", cmd_config_restore)
+    p.add_argument("name")
+    p.add_argument("version", type=_version)
+    p.add_argument("--note", default="", help="why (default: restored version N)")
+    command("list", "the names of the saved configs", cmd_config_list)
+    command("rotate-key", "seal every version under a new key", cmd_config_rotate_key)
 
 
 # -- commands ------------------------------------------------------------------------------
@@ -205,21 +242,31 @@ def cmd_validate(args: argparse.Namespace) -> int:
     host = _host(args)
     cid = _resolve_id(host, args.id)
     config = read_config(args.config)
-    if args.json:  # a refusal goes out as every other --json failure does
-        host.validate_config(cid, config)
+    if not _config_is_valid(host, cid, config, args.json):
+        return 1
+    if args.json:
         _print_json({"ok": True, "connectorId": cid, "problems": []})
-        return 0
-    problems = host.config_problems(cid, config)
-    if not problems:
+    else:
         print(f"config is valid for {cid}")
-        return 0
+    return 0
+
+
+def _config_is_valid(host: ConnectorHost, cid: str, config: object, as_json: bool) -> bool:
+    """True when valid; else every problem printed (False), or with ``as_json`` raised so it
+    goes out as every other ``--json`` failure does."""
+    if as_json:
+        host.validate_config(cid, config)
+        return True
+    problems = host.config_problems(cid, config)
     for problem in problems:
         print(f"  {problem}")
-    noun = "problem" if len(problems) == 1 else "problems"
-    print(
-        f"{PROG}: invalid_config: config has {len(problems)} {noun} (listed above)", file=sys.stderr
-    )
-    return 1
+    if problems:
+        noun = "problem" if len(problems) == 1 else "problems"
+        print(
+            f"{PROG}: invalid_config: config has {len(problems)} {noun} (listed above)",
+            file=sys.stderr,
+        )
+    return not problems
 
 
 def cmd_send(args: argparse.Namespace) -> int:
@@ -273,6 +320,157 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
     return run_demo()
+
+
+@contextlib.contextmanager
+def _open_store(args: argparse.Namespace, *, create: bool = False) -> Iterator[ConfigStore]:
+    # Imported here: the store needs cryptography, which the other commands never pay for.
+    from .store import StoreError, open_store
+
+    if not create and not os.path.exists(args.store):  # a mistyped path makes no new store
+        raise UsageError(f"no store at {args.store} (config set creates one)")
+    try:
+        store = open_store(args.store, key_file=args.key_file)
+        try:
+            yield store
+        finally:
+            store.close()
+    except StoreError as exc:  # no such version, wrong key, not a store: wrong usage
+        raise UsageError(str(exc)) from None
+
+
+def cmd_config_set(args: argparse.Namespace) -> int:
+    """``config set``: validate with the connector, then save the next version."""
+    host = _host(args)
+    config = read_config(args.file)
+    with _open_store(args, create=True) as store:
+        previous = store.latest(args.name)
+        cid = args.connector or (previous.connector_id if previous else _only_connector(host))
+        cid = _resolve_id(host, cid)
+        if not _config_is_valid(host, cid, config, args.json):
+            return 1
+        assert isinstance(config, dict)
+        saved = store.save(args.name, cid, config, args.note)
+    if args.json:
+        _print_json({"ok": True, **saved.summary()})
+    else:
+        print(f"saved {saved.name!r} version {saved.version} ({saved.connector_id})")
+    return 0
+
+
+def cmd_config_get(args: argparse.Namespace) -> int:
+    """``config get``: one version, its secrets masked."""
+    from .kit import mask_secrets, secret_paths
+
+    host = _host(args)
+    with _open_store(args) as store:
+        saved = _saved_version(store, args.name, args.version)
+    cid = _resolve_id(host, saved.connector_id)  # unknown connector: its secrets are unknown too
+    masked = mask_secrets(saved.config, secret_paths(host.metadata(cid), host.config_schema(cid)))
+    if args.json:
+        _print_json({"ok": True, **saved.summary(), "config": masked})
+    else:
+        print(f"# {_describe_version(saved.summary())}")
+        _print_json(masked)
+    return 0
+
+
+def cmd_config_history(args: argparse.Namespace) -> int:
+    """``config history``: every version, newest first."""
+    with _open_store(args) as store:
+        versions = [v.summary() for v in store.history(args.name)]
+    if not versions:
+        raise UsageError(f"no config named {args.name!r} in this store (see config list)")
+    if args.json:
+        _print_json({"ok": True, "name": args.name, "versions": versions})
+    else:
+        for summary in versions:
+            print(_describe_version(summary))
+    return 0
+
+
+def cmd_config_restore(args: argparse.Namespace) -> int:
+    """``config restore``: an old version, checked again, saved as the newest."""
+    host = _host(args)
+    with _open_store(args) as store:
+        old = _saved_version(store, args.name, args.version)
+        cid = _resolve_id(host, old.connector_id)
+        if not _config_is_valid(host, cid, old.config, args.json):
+            return 1
+        saved = store.restore(args.name, args.version, args.note)
+    if args.json:
+        _print_json({"ok": True, **saved.summary(), "restored": args.version})
+    else:
+        print(f"restored {saved.name!r} version {args.version} as version {saved.version}")
+    return 0
+
+
+def cmd_config_list(args: argparse.Namespace) -> int:
+    """``config list``: the saved names with their newest version."""
+    with _open_store(args) as store:
+        rows = [{"name": n, "version": store.latest_version(n)} for n in store.names()]
+    if args.json:
+        _print_json({"ok": True, "configs": rows})
+    elif not rows:
+        print(f"no configs saved in {args.store}")
+    else:
+        for row in rows:
+            print(f"{row['name']}  (version {row['version']})")
+    return 0
+
+
+def cmd_config_rotate_key(args: argparse.Namespace) -> int:
+    """``config rotate-key``: every version sealed again under a new key."""
+    from .store import rotate_key
+
+    with _open_store(args) as store:
+        done = rotate_key(store)
+    if args.json:
+        _print_json(
+            {
+                "ok": True,
+                "keyId": done.key_id,
+                "retired": done.retired,
+                "versions": done.versions,
+                "keySource": done.source,
+            }
+        )
+    else:
+        print(
+            f"sealed {done.versions} versions under key {done.key_id} ({done.source}); "
+            f"retired {', '.join(done.retired) or 'no key'}"
+        )
+    return 0
+
+
+def _saved_version(store: ConfigStore, name: str, version: int | None) -> Any:
+    saved = store.latest(name) if version is None else store.get(name, version)
+    if saved is None and version is not None and store.latest_version(name) is not None:
+        raise UsageError(f"config {name!r} has no version {version} (see config history {name})")
+    if saved is None:
+        raise UsageError(f"no config named {name!r} in this store (see config list)")
+    return saved
+
+
+def _describe_version(summary: dict[str, Any]) -> str:
+    note = f"  {summary['note']}" if summary["note"] else ""
+    return (
+        f"{summary['name']} v{summary['version']}  {summary['savedAt']}  "
+        f"{summary['connectorId']}{note}"
+    )
+
+
+def _only_connector(host: ConnectorHost) -> str:
+    ids = host.ids()
+    if len(ids) != 1:
+        raise UsageError("which connector is this config for? give --connector ID")
+    return ids[0]
+
+
+def _version(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a version number (1, 2, 3 …)")
+    return int(text)
 
 
 def _port(text: str) -> int:

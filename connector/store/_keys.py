@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import hashlib
 import json
 import os
@@ -27,9 +28,7 @@ from ._types import StoreError
 KEY_ENV = "LOGTO_CONNECTOR_KEY"
 KEY_BYTES = 32
 _NONCE_BYTES = 12
-MAKE_KEY_HINT = (
-    "python3 -c 'import base64, os; print(base64.b64encode(os.urandom(32)).decode())'"
-)
+MAKE_KEY_HINT = "python3 -c 'import base64, os; print(base64.b64encode(os.urandom(32)).decode())'"
 
 
 def key_id(key: bytes) -> str:
@@ -55,7 +54,8 @@ def decode_key(text: str, where: str) -> bytes:
         key = b""
     if len(key) != KEY_BYTES:
         raise StoreError(
-            f"{where} does not hold a key (base64 of 32 random bytes; make one with {MAKE_KEY_HINT})"
+            f"{where} does not hold a key "
+            f"(base64 of 32 random bytes; make one with {MAKE_KEY_HINT})"
         )
     return key
 
@@ -155,10 +155,9 @@ def write_key_file(path: Path, keys: Sequence[bytes], *, replace: bool) -> None:
         if replace:
             os.replace(tmp, path)
         else:
-            try:
-                os.link(tmp, path)  # fails when the file exists: never overwrite a key
-            except FileExistsError:
-                pass
+            # link fails when the file exists: a key is never overwritten by accident.
+            with contextlib.suppress(FileExistsError):
+                os.link(tmp, path)
     except OSError as exc:
         raise StoreError(f"cannot write key file {str(path)!r}: {exc.strerror}") from None
     finally:

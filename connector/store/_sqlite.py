@@ -6,7 +6,7 @@ import json
 import sqlite3
 import threading
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -204,10 +204,8 @@ class SqliteStore:
         what = f"config {name!r} version {version}"
         if not self._keys.holds(kid) and self._keys.path is not None:
             # A rotation by another process put a new key in the file: read it again.
-            try:
+            with suppress(StoreError):
                 self._keys = read_key_file(self._keys.path)
-            except StoreError:
-                pass
         plain = self._keys.open(kid, sealed, context_of(name, version, connector_id), what)
         try:
             config = json.loads(plain)
