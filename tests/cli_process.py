@@ -5,19 +5,23 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def run_cli(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[str]:
-    """Run the command line with ``args``; return its status, stdout and stderr."""
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
+def run_cli(
+    *args: str, stdin: bytes | None = None, env: Mapping[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the command line with ``args`` (``env``: more environment variables); return its
+    status, stdout and stderr."""
+    full_env = dict(os.environ, **(env or {}), PYTHONPATH=str(ROOT))
     proc = subprocess.run(
         [sys.executable, "-m", "connector.cli", *args],
         input=stdin,
         capture_output=True,
-        env=env,
+        env=full_env,
         timeout=60,
         check=False,
     )

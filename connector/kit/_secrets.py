@@ -16,18 +16,19 @@ SECRET_MASK = "********"
 #: A path into a config: object keys, with ``"*"`` for every item of an array.
 SecretPath = tuple[str, ...]
 
-_MAX_DEPTH = 32  # a schema nested deeper than this is not a config form
+_MAX_DEPTH = 32  # a config form nested deeper than this is not a form
 
 
 def secret_paths(metadata: Mapping[str, Any], schema: Mapping[str, Any]) -> frozenset[SecretPath]:
     """Every path of a config that holds a secret: form items marked ``isConfidential`` and
-    schema properties marked ``writeOnly`` (local ``$ref``\\s followed, ``"*"`` for array items)."""
+    schema properties marked ``writeOnly`` (local ``$ref``\\s followed, each once per branch so
+    that a recursive schema ends; ``"*"`` for array items)."""
     paths: set[SecretPath] = {
         (str(item["key"]),)
         for item in metadata.get("formItems") or ()
         if isinstance(item, Mapping) and item.get("isConfidential") and "key" in item
     }
-    _collect(schema, schema, (), paths, 0)
+    _collect(schema, schema, (), paths, ())
     return frozenset(paths)
 
 
@@ -36,27 +37,32 @@ def _collect(
     node: object,
     at: SecretPath,
     out: set[SecretPath],
-    depth: int,
+    expanding: tuple[str, ...],
 ) -> None:
-    if not isinstance(node, Mapping) or depth > _MAX_DEPTH:
+    # ``expanding``: the $refs being followed on this branch; a recursive schema (a tree of
+    # nodes) is walked through once, not until the depth limit, which could take forever.
+    if not isinstance(node, Mapping) or len(at) > _MAX_DEPTH:
         return
     if node.get("writeOnly") is True and at:
         out.add(at)
     ref = node.get("$ref")
-    if isinstance(ref, str) and ref.startswith("#/"):
+    if isinstance(ref, str) and ref.startswith("#/") and ref not in expanding:
         target: object = root
         for part in ref[2:].split("/"):
             part = part.replace("~1", "/").replace("~0", "~")
             target = target.get(part) if isinstance(target, Mapping) else None
-        _collect(root, target, at, out, depth + 1)
-    for key, sub in (node.get("properties") or {}).items():
-        _collect(root, sub, (*at, str(key)), out, depth + 1)
-    _collect(root, node.get("items"), (*at, "*"), out, depth + 1)
+        _collect(root, target, at, out, (*expanding, ref))
+    properties = node.get("properties")
+    if isinstance(properties, Mapping):
+        for key, sub in properties.items():
+            _collect(root, sub, (*at, str(key)), out, expanding)
+    _collect(root, node.get("items"), (*at, "*"), out, expanding)
     for keyword in ("allOf", "anyOf", "oneOf"):
-        for sub in node.get(keyword) or ():
-            _collect(root, sub, at, out, depth + 1)
+        subs = node.get(keyword)
+        for sub in subs if isinstance(subs, list) else ():
+            _collect(root, sub, at, out, expanding)
     for keyword in ("then", "else"):
-        _collect(root, node.get(keyword), at, out, depth + 1)
+        _collect(root, node.get(keyword), at, out, expanding)
 
 
 def mask_secrets(config: Mapping[str, Any], paths: frozenset[SecretPath]) -> dict[str, Any]:
