@@ -360,13 +360,13 @@ def cmd_config_set(args: argparse.Namespace) -> int:
 
 def cmd_config_get(args: argparse.Namespace) -> int:
     """``config get``: one version, its secrets masked."""
-    from .kit import mask_secrets, secret_paths
+    from .kit import mask_secrets, secret_keys
 
     host = _host(args)
     with _open_store(args) as store:
         saved = _saved_version(store, args.name, args.version)
     cid = _resolve_id(host, saved.connector_id)  # unknown connector: its secrets are unknown too
-    masked = mask_secrets(saved.config, secret_paths(host.metadata(cid), host.config_schema(cid)))
+    masked = mask_secrets(saved.config, secret_keys(host.metadata(cid), host.config_schema(cid)))
     if args.json:
         _print_json({"ok": True, **saved.summary(), "config": masked})
     else:

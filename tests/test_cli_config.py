@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from connector.kit import SECRET_MASK
+from connector.kit import MASK
 from connector.store import new_key
 from tests.cli_process import run_cli
 from tests.conftest import LOGTO_CONFIG
@@ -71,7 +71,7 @@ def test_set_get_history_restore_round_trip(tmp_path: Path, store: str) -> None:
 
     got = ok_json(run("config", "get", "default", "--store", store, "--json"))
     assert got["version"] == 2 and got["note"] == "new code" and generic_code(got) == "2222222"
-    assert got["config"]["accessKeySecret"] == SECRET_MASK
+    assert got["config"]["accessKeySecret"] == MASK
     assert got["config"]["accessKeyId"] == LOGTO_CONFIG["accessKeyId"]  # only secrets masked
     old = ok_json(run("config", "get", "default", "--version", "1", "--store", store, "--json"))
     assert generic_code(old) == "1111111"
@@ -99,7 +99,7 @@ def test_plain_get_prints_a_header_and_the_masked_config(tmp_path: Path, store: 
     assert proc.returncode == 0
     header, _, body = proc.stdout.partition("\n")
     assert header.startswith("# prod v1 ") and "tencent-short-message-service" in header
-    assert json.loads(body)["accessKeySecret"] == SECRET_MASK
+    assert json.loads(body)["accessKeySecret"] == MASK
 
 
 def test_an_invalid_config_is_refused_and_not_saved(tmp_path: Path, store: str) -> None:

@@ -8,7 +8,7 @@ with Logto's :class:`ErrorCode` strings, and the :class:`ConnectorHost` that loa
 from ._errors import ConnectorError, ErrorCode, UnknownConnectorError
 from ._hookspecs import PROJECT_NAME, hookimpl, hookspec
 from ._host import ENTRY_POINT_GROUP, ConnectorHost
-from ._secrets import SECRET_MASK, SecretPath, mask_secrets, secret_paths
+from ._secrets import MASK, keep_secrets, mask_secrets, secret_keys, without_secrets
 from ._types import (
     ConnectorMetadata,
     FormItem,
@@ -20,21 +20,22 @@ from ._validation import Problem
 
 __all__ = [
     "ENTRY_POINT_GROUP",
+    "MASK",
     "PROJECT_NAME",
-    "SECRET_MASK",
     "ConnectorError",
     "ConnectorHost",
     "ConnectorMetadata",
     "ErrorCode",
     "FormItem",
     "Problem",
-    "SecretPath",
     "SendPayload",
     "SendResult",
     "TemplateType",
     "UnknownConnectorError",
     "hookimpl",
     "hookspec",
+    "keep_secrets",
     "mask_secrets",
-    "secret_paths",
+    "secret_keys",
+    "without_secrets",
 ]
