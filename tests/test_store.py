@@ -397,7 +397,7 @@ def test_what_is_not_a_store_is_refused_clearly(tmp_path: Path, no_env_key: None
         db.execute("CREATE TABLE t (x)")
     with pytest.raises(StoreError, match="SQLite database of something else"):
         open_store(other_db)
-    with pytest.raises(StoreError, match="does its folder exist"):
+    with pytest.raises(StoreError, match="in an existing folder"):
         open_store(tmp_path / "missing" / "configs.db")
     with pytest.raises(StoreError, match="not supported yet"):
         open_store("postgresql://localhost/configs")

@@ -193,7 +193,8 @@ class SqliteStore:
                 yield self._db
                 self._db.execute("COMMIT")
             except BaseException as exc:
-                self._db.execute("ROLLBACK")
+                with suppress(sqlite3.Error):  # keep the first error, not the rollback's
+                    self._db.execute("ROLLBACK")
                 if isinstance(exc, sqlite3.Error):
                     raise _store_error(self.path, exc) from None
                 raise
@@ -285,7 +286,7 @@ def _store_error(path: Path, exc: sqlite3.Error) -> StoreError:
     if "not a database" in text:
         return StoreError(f"{str(path)!r} is not a config store (not an SQLite database)")
     if "unable to open" in text:
-        return StoreError(f"cannot open store {str(path)!r} (does its folder exist?)")
+        return StoreError(f"cannot open store {str(path)!r} (is it a file in an existing folder?)")
     if "readonly" in text:
         return StoreError(f"store {str(path)!r} is read-only here")
     if "locked" in text or "busy" in text:
