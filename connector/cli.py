@@ -16,7 +16,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from .kit import ConnectorError, ConnectorHost, ErrorCode, UnknownConnectorError
+from .kit import ConfigReport, ConnectorError, ConnectorHost, ErrorCode, UnknownConnectorError
 
 if TYPE_CHECKING:
     from .store import ConfigStore
@@ -99,7 +99,7 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("id")
     p.set_defaults(handler=cmd_schema)
 
-    p = sub.add_parser("validate", help="check a config; list every problem")
+    p = sub.add_parser("validate", help="check a config; list every error and warning")
     p.add_argument("id")
     p.add_argument("config", help="path of the config JSON, or - for stdin")
     p.add_argument("--json", action="store_true")
@@ -238,35 +238,49 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    """``validate``: every problem of a config, one per line."""
+    """``validate``: every error and warning of a config, one per line.
+
+    Errors refuse the config (exit 1); warnings alone leave it usable (exit 0) and go to
+    stderr, or into the JSON document with ``--json``.
+    """
     host = _host(args)
     cid = _resolve_id(host, args.id)
     config = read_config(args.config)
-    if not _config_is_valid(host, cid, config, args.json):
+    report = _checked_config(host, cid, config, args.json)
+    if report is None:
         return 1
     if args.json:
-        _print_json({"ok": True, "connectorId": cid, "problems": []})
+        warnings = [p.to_dict() for p in report.warnings]
+        _print_json({"ok": True, "connectorId": cid, "problems": [], "warnings": warnings})
     else:
         print(f"config is valid for {cid}")
     return 0
 
 
-def _config_is_valid(host: ConnectorHost, cid: str, config: object, as_json: bool) -> bool:
-    """True when valid; else every problem printed (False), or with ``as_json`` raised so it
+def _checked_config(
+    host: ConnectorHost, cid: str, config: object, as_json: bool
+) -> ConfigReport | None:
+    """The report when the config has no errors (its warnings on stderr, or left to the JSON
+    document); else None with every problem printed, or with ``as_json`` raised so that it
     goes out as every other ``--json`` failure does."""
+    report = host.check_config(cid, config)
     if as_json:
-        host.validate_config(cid, config)
-        return True
-    problems = host.config_problems(cid, config)
-    for problem in problems:
+        report.raise_for_errors()
+        return report
+    if report.ok:
+        for problem in report.warnings:
+            print(f"{PROG}: warning: {problem}", file=sys.stderr)
+        return report
+    for problem in report.errors:
         print(f"  {problem}")
-    if problems:
-        noun = "problem" if len(problems) == 1 else "problems"
-        print(
-            f"{PROG}: invalid_config: config has {len(problems)} {noun} (listed above)",
-            file=sys.stderr,
-        )
-    return not problems
+    for problem in report.warnings:
+        print(f"  warning: {problem}")
+    noun = "problem" if len(report.errors) == 1 else "problems"
+    print(
+        f"{PROG}: invalid_config: config has {len(report.errors)} {noun} (listed above)",
+        file=sys.stderr,
+    )
+    return None
 
 
 def cmd_send(args: argparse.Namespace) -> int:
@@ -347,12 +361,14 @@ def cmd_config_set(args: argparse.Namespace) -> int:
         previous = store.latest(args.name)
         cid = args.connector or (previous.connector_id if previous else _only_connector(host))
         cid = _resolve_id(host, cid)
-        if not _config_is_valid(host, cid, config, args.json):
+        report = _checked_config(host, cid, config, args.json)
+        if report is None:
             return 1
         assert isinstance(config, dict)
         saved = store.save(args.name, cid, config, args.note)
     if args.json:
-        _print_json({"ok": True, **saved.summary()})
+        warnings = [p.to_dict() for p in report.warnings]
+        _print_json({"ok": True, **saved.summary(), "warnings": warnings})
     else:
         print(f"saved {saved.name!r} version {saved.version} ({saved.connector_id})")
     return 0
@@ -395,7 +411,7 @@ def cmd_config_restore(args: argparse.Namespace) -> int:
     with _open_store(args) as store:
         old = _saved_version(store, args.name, args.version)
         cid = _resolve_id(host, old.connector_id)
-        if not _config_is_valid(host, cid, old.config, args.json):
+        if _checked_config(host, cid, old.config, args.json) is None:
             return 1
         saved = store.restore(args.name, args.version, args.note)
     if args.json:

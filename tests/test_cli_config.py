@@ -178,3 +178,16 @@ def test_a_key_file_elsewhere(tmp_path: Path, store: str) -> None:
     assert run("config", "set", "default", config, *args).returncode == 0
     assert key_file.exists() and not os.path.exists(store + ".key")
     assert run("config", "get", "default", *args).returncode == 0
+
+
+def test_a_config_with_warnings_is_saved_and_the_warnings_shown(tmp_path: Path, store: str) -> None:
+    path = write_config(tmp_path / "c.json")
+    config = json.loads(path.read_text())
+    config["templates"][0]["templateId"] = "100001"  # unknown: ignored, but said
+    path.write_text(json.dumps(config))
+    proc = run("config", "set", "default", str(path), "--store", store)
+    assert proc.returncode == 0 and "version 1" in proc.stdout
+    assert "warning: templates[0].templateId" in proc.stderr
+    saved = ok_json(run("config", "set", "default", str(path), "--store", store, "--json"))
+    assert saved["version"] == 2
+    assert [w["path"] for w in saved["warnings"]] == ["templates[0].templateId"]
