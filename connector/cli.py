@@ -357,14 +357,17 @@ def cmd_config_set(args: argparse.Namespace) -> int:
     """``config set``: validate with the connector, then save the next version."""
     host = _host(args)
     config = read_config(args.file)
+    cid = args.connector
+    if cid is None and os.path.exists(args.store):
+        with _open_store(args) as store:
+            previous = store.latest(args.name)
+        cid = previous.connector_id if previous else None
+    cid = _resolve_id(host, cid or _only_connector(host))
+    report = _checked_config(host, cid, config, args.json)
+    if report is None:
+        return 1  # refused before the store is touched: a first refusal makes no empty store
+    assert isinstance(config, dict)
     with _open_store(args, create=True) as store:
-        previous = store.latest(args.name)
-        cid = args.connector or (previous.connector_id if previous else _only_connector(host))
-        cid = _resolve_id(host, cid)
-        report = _checked_config(host, cid, config, args.json)
-        if report is None:
-            return 1
-        assert isinstance(config, dict)
         saved = store.save(args.name, cid, config, args.note)
     if args.json:
         warnings = [p.to_dict() for p in report.warnings]

@@ -112,7 +112,12 @@ def test_an_invalid_config_is_refused_and_not_saved(tmp_path: Path, store: str) 
     assert f"invalid_config: config has {len(problems)} problems" in proc.stderr
     as_json = failure(run("config", "set", "default", str(bad), "--store", store, "--json"), 1)
     assert as_json["code"] == "invalid_config"
-    assert ok_json(run("config", "list", "--store", store, "--json"))["configs"] == []
+    assert not os.path.exists(store) and not os.path.exists(store + ".key")
+    good = str(write_config(tmp_path / "good.json"))
+    assert run("config", "set", "default", good, "--store", store).returncode == 0
+    assert run("config", "set", "default", str(bad), "--store", store).returncode == 1
+    history = ok_json(run("config", "history", "default", "--store", store, "--json"))
+    assert [v["version"] for v in history["versions"]] == [1]
 
 
 def test_usage_errors_exit_2_with_one_clear_line(tmp_path: Path, store: str) -> None:
