@@ -14,14 +14,14 @@ ROOT = Path(__file__).resolve().parents[1]
 def run_cli(
     *args: str, stdin: bytes | None = None, env: Mapping[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """Run the command line with ``args`` (``env``: more environment variables); return its
-    status, stdout and stderr."""
-    full_env = dict(os.environ, **(env or {}), PYTHONPATH=str(ROOT))
+    """Run the command line with ``args`` (``env`` added to this process's environment);
+    return its status, stdout and stderr."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
     proc = subprocess.run(
         [sys.executable, "-m", "connector.cli", *args],
         input=stdin,
         capture_output=True,
-        env=full_env,
+        env=env,
         timeout=60,
         check=False,
     )
