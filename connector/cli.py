@@ -29,7 +29,7 @@ from .kit import (
 )
 
 if TYPE_CHECKING:
-    from .service import StoreSource
+    from .service import StoreConfigSource
     from .store import ConfigStore
 
 PROG = "logto-connector"
@@ -736,7 +736,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             except UnreadableConfigError as exc:
                 raise UsageError(str(exc)) from None
         active = source.current()
-        if isinstance(source, service.StoreSource):
+        if isinstance(source, service.StoreConfigSource):
             source.close()  # each worker opens the store itself: no connection crosses a fork
         for warning in active.warnings if active else ():
             print(f"{PROG}: warning: {warning}", file=sys.stderr)
@@ -761,13 +761,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return service.serve(host, source, options)
 
 
-def _store_source(host: ConnectorHost, args: argparse.Namespace) -> StoreSource:
-    from .service import StoreSource
-    from .store import StoreError
+def _store_source(host: ConnectorHost, args: argparse.Namespace) -> StoreConfigSource:
+    """The gateway's source for ``serve --store``: one store connection per worker."""
+    from .service import StoreConfigSource
+    from .store import StoreError, open_store
 
-    source = StoreSource(host, args.store, args.name, key_file=args.key_file)
-    try:
-        source.check()  # a wrong key or a file that is not a store stops here, not per request
+    source = StoreConfigSource(
+        host, lambda: open_store(args.store, key_file=args.key_file), args.name
+    )
+    try:  # a wrong key, a file that is not a store, a bad name: stop here, not per request
+        source.store().latest_version(args.name)
     except StoreError as exc:
         raise UsageError(str(exc)) from None
     return source

@@ -1,19 +1,93 @@
-"""``logto-connector serve --store``: a config saved with ``config set`` is served at once."""
+"""``logto-connector serve --store``: a config saved with ``config set`` is served at once.
+
+First the gateway's ``StoreConfigSource`` over a real SQLite store, then the gateway as a
+process.
+"""
 
 from __future__ import annotations
 
 import base64
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from connector.emulator import Emulator
-from connector.store import new_key
+from connector.kit import ConnectorHost
+from connector.service import StoreConfigSource
+from connector.store import KEY_ENV, ConfigStore, new_key, open_store
 from tests.cli_process import run_cli
 from tests.gateway_process import TOKEN, Gateway, get_json, post, wait_until
 
 HEADERS = {"Content-Type": "application/json", "Authorization": f"Bearer {TOKEN}"}
 NO_ENV_KEY = {"LOGTO_CONNECTOR_KEY": ""}
+TENCENT = "tencent-short-message-service"
+
+
+# -- the source, in process ----------------------------------------------------------------
+
+
+def source_for(host: ConnectorHost, path: Path, name: str = "default") -> StoreConfigSource:
+    return StoreConfigSource(host, lambda: open_store(path), name)
+
+
+def test_the_source_follows_each_usable_save_and_skips_one_with_errors(
+    host: ConnectorHost,
+    logto_config: dict[str, Any],
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv(KEY_ENV, raising=False)
+    path = tmp_path / "configs.db"
+    source = source_for(host, path)
+    store: ConfigStore = open_store(path)
+    try:
+        assert source.current() is None  # nothing saved yet: the gateway is not ready
+        store.save("default", TENCENT, logto_config, "first")
+        active = source.current()
+        assert active is not None and active.version == "store:default:1"
+        assert active.connector_id == TENCENT and active.config == logto_config
+        assert source.current() is active  # unchanged: nothing read again
+        # A version with errors (saved past the checks) never reaches a send.
+        with caplog.at_level(logging.WARNING, logger="connector.service"):
+            store.save("default", TENCENT, {**logto_config, "signName": ""}, "broken")
+            assert source.current() is active
+        assert "version 2 is not used" in caplog.text
+        assert str(logto_config["accessKeySecret"]) not in caplog.text
+        store.save("default", TENCENT, {**logto_config, "sendTimeout": 4}, "faster")
+        newest = source.current()
+        assert newest is not None and newest.version == "store:default:3"
+        assert newest.deadline == 4
+        store.save("other", TENCENT, {**logto_config, "signName": "Other"})
+        assert source.current() is newest  # another name's saves are not this source's
+    finally:
+        store.close()
+        source.close()
+
+
+def test_the_source_reads_its_own_name(
+    host: ConnectorHost,
+    logto_config: dict[str, Any],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv(KEY_ENV, raising=False)
+    path = tmp_path / "configs.db"
+    store = open_store(path)
+    store.save("staging", TENCENT, logto_config)
+    store.close()
+    staging, default = source_for(host, path, "staging"), source_for(host, path)
+    current = staging.current()
+    assert current is not None and current.version == "store:staging:1"
+    assert default.current() is None
+    staging.close()
+    default.close()
+
+
+# -- the gateway, as a process ---------------------------------------------------------------
 
 
 def save(store: Path, config: dict[str, Any], tmp_path: Path, *more: str) -> None:

@@ -7,8 +7,8 @@ reads the config to send with from a :class:`ConfigSource` on every request::
     app = create_app(host, source, token="…")          # a Flask app; more blueprints may join
     serve(host, source, ServeOptions(port=8090, token="…", workers=2))   # gunicorn, gthread
 
-``StoreSource(host, "configs.db", "default")`` serves the newest version saved in the config
-store instead, and follows every save without a restart.
+``StoreConfigSource(host, lambda: open_store("configs.db"), "default")`` serves the newest
+version saved in the config store instead, and follows every save without a restart.
 """
 
 from ._app import create_app, shutdown
@@ -27,7 +27,7 @@ from ._gateway import ANSWER_MARGIN, MAX_BODY
 from ._masking import mask_number, scrub
 from ._metrics import GatewayMetrics
 from ._server import ServeOptions, is_loopback, serve
-from ._store_source import StoreSource
+from ._store_source import StoreConfigSource
 
 __all__ = [
     "ANSWER_MARGIN",
@@ -41,7 +41,7 @@ __all__ = [
     "GatewayMetrics",
     "ServeOptions",
     "StaticConfigSource",
-    "StoreSource",
+    "StoreConfigSource",
     "create_app",
     "is_loopback",
     "mask_number",
