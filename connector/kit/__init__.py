@@ -20,6 +20,7 @@ from ._host import ENTRY_POINT_GROUP, ConnectorHost
 from ._receipts import DeliveryReceipt, ReceiptStatus, mask_phone, poll_receipts
 from ._report import ConfigReport
 from ._resources import load_schema, read_data
+from ._secrets import MASK, keep_secrets, mask_secrets, secret_keys, without_secrets
 from ._types import (
     ConnectorMetadata,
     FormItem,
@@ -32,6 +33,7 @@ from ._validation import Problem, Severity, closest, format_path, unknown_key_pr
 __all__ = [
     "CHECK_SEVERITIES",
     "ENTRY_POINT_GROUP",
+    "MASK",
     "MAX_CONFIG_BYTES",
     "PROJECT_NAME",
     "CheckFinding",
@@ -57,10 +59,14 @@ __all__ = [
     "format_path",
     "hookimpl",
     "hookspec",
+    "keep_secrets",
     "load_schema",
     "mask_phone",
+    "mask_secrets",
     "poll_receipts",
     "read_config_file",
     "read_data",
+    "secret_keys",
     "unknown_key_problem",
+    "without_secrets",
 ]

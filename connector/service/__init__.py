@@ -6,6 +6,9 @@ reads the config to send with from a :class:`ConfigSource` on every request::
     source = FileConfigSource(host, "tencent-short-message-service", "config.json")
     app = create_app(host, source, token="…")          # a Flask app; more blueprints may join
     serve(host, source, ServeOptions(port=8090, token="…", workers=2))   # gunicorn, gthread
+
+``StoreConfigSource(host, lambda: open_store("configs.db"), "default")`` serves the newest
+version saved in the config store instead, and follows every save without a restart.
 """
 
 from ._app import create_app, shutdown
@@ -24,6 +27,7 @@ from ._gateway import ANSWER_MARGIN, MAX_BODY
 from ._masking import mask_number, scrub
 from ._metrics import GatewayMetrics
 from ._server import ServeOptions, is_loopback, serve
+from ._store_source import StoreConfigSource
 
 __all__ = [
     "ANSWER_MARGIN",
@@ -37,6 +41,7 @@ __all__ = [
     "GatewayMetrics",
     "ServeOptions",
     "StaticConfigSource",
+    "StoreConfigSource",
     "create_app",
     "is_loopback",
     "mask_number",
