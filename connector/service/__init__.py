@@ -26,6 +26,7 @@ from ._config import (
 from ._gateway import ANSWER_MARGIN, MAX_BODY
 from ._masking import mask_number, scrub
 from ._metrics import GatewayMetrics
+from ._receipts import CallbackSettings, callback_blueprint, parse_networks
 from ._server import ServeOptions, is_loopback, serve
 from ._store_source import StoreConfigSource
 
@@ -36,15 +37,18 @@ __all__ = [
     "TOKEN_ENV",
     "ActiveConfig",
     "BearerToken",
+    "CallbackSettings",
     "ConfigSource",
     "FileConfigSource",
     "GatewayMetrics",
     "ServeOptions",
     "StaticConfigSource",
     "StoreConfigSource",
+    "callback_blueprint",
     "create_app",
     "is_loopback",
     "mask_number",
+    "parse_networks",
     "read_token",
     "scrub",
     "send_deadline",
