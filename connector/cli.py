@@ -14,6 +14,7 @@ import json
 import os
 import re
 import sys
+import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
@@ -319,6 +320,13 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-auth", action="store_true", help="no token (loopback addresses only)")
     p.set_defaults(handler=cmd_serve)
 
+    p = command("status", "a message's delivery receipts, as the store keeps them")
+    p.add_argument("serial_no", metavar="SERIALNO", help="the SerialNo the send returned")
+    p.add_argument("--store", required=True, metavar="PATH", help="the store (SQLite file)")
+    p.add_argument("--key-file", metavar="FILE", help="its key (default: PATH.key)")
+    p.add_argument("--json", action="store_true", help=_JSON_HELP)
+    p.set_defaults(handler=cmd_status)
+
     _add_config_parser(command("config", "saved configs: versions, history, restore, keys"), common)
     return parser
 
@@ -602,6 +610,29 @@ def _open_store(args: argparse.Namespace, *, create: bool = False) -> Iterator[C
             store.close()
     except StoreError as exc:  # no such version, wrong key, not a store: wrong usage
         raise UsageError(str(exc)) from None
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    """``status``: the receipts kept for one SerialNo; exit 1 while there is none."""
+    with _open_store(args) as store:
+        receipts = store.receipts(args.serial_no)
+    if not receipts:
+        message = (
+            f"no receipt for {args.serial_no} yet: the carrier has not reported, or the "
+            "report went to no receiver of this store"
+        )
+        return _fail(1, ErrorCode.GENERAL.value, message, {"serialNo": args.serial_no}, args.json)
+    if args.json:
+        _print_json({"ok": True, "receipts": [r.to_dict() for r in receipts]})
+        return 0
+    for r in receipts:
+        when = (
+            ""
+            if r.received_at is None
+            else time.strftime(" at %Y-%m-%d %H:%M:%S UTC", time.gmtime(r.received_at))
+        )
+        print(f"{r.serial_no}  {r.phone}  {r.status} {r.code}{when}")
+    return 0
 
 
 def cmd_config_set(args: argparse.Namespace) -> int:
