@@ -318,6 +318,19 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=_count, default=8, help="threads per process (default 8)")
     p.add_argument("--token-file", metavar="PATH", help="file holding the bearer token")
     p.add_argument("--no-auth", action="store_true", help="no token (loopback addresses only)")
+    p.add_argument(
+        "--callback-token-file",
+        metavar="PATH",
+        help="with --store: receive Tencent's status callbacks on "
+        "/tencent/status-callback/<this file's token> (or LOGTO_CONNECTOR_CALLBACK_TOKEN)",
+    )
+    p.add_argument(
+        "--callback-allow",
+        action="append",
+        default=[],
+        metavar="CIDR",
+        help="accept status callbacks only from these addresses (repeat for more)",
+    )
     p.set_defaults(handler=cmd_serve)
 
     p = command("status", "a message's delivery receipts, as the store keeps them")
@@ -822,6 +835,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             source.close()  # each worker opens the store itself: no connection crosses a fork
         for warning in active.warnings if active else ():
             print(f"{PROG}: warning: {warning}", file=sys.stderr)
+        receiver = _callback_receiver(host, args, source)
         serving = active.connector_id if active else f"config {args.name!r} once it is saved"
 
         def ready(url: str) -> None:
@@ -830,6 +844,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
             if made_token:
                 # Made for this run only; the admin pastes it into Logto's form.
                 print(f"  Authorization Header:  Bearer {token}", flush=True)
+            if receiver:
+                base = url.rsplit("/logto/sms", 1)[0]
+                print(f"  Status callback:       {base}/tencent/status-callback/<token>")
 
         options = service.ServeOptions(
             host=args.host,
@@ -839,8 +856,38 @@ def cmd_serve(args: argparse.Namespace) -> int:
             token=token,
             deadline=active.deadline if active else service.DEFAULT_SEND_DEADLINE,
             on_ready=ready,
+            blueprints=receiver,
         )
         return service.serve(host, source, options)
+
+
+def _callback_receiver(
+    host: ConnectorHost, args: argparse.Namespace, source: object
+) -> tuple[tuple[Any, str | None], ...]:
+    """The status-callback receiver for ``serve --store``, when a callback token is set."""
+    from . import service
+
+    try:
+        token = service.read_token(args.callback_token_file, variable=service.CALLBACK_TOKEN_ENV)
+        allow = service.parse_networks(args.callback_allow)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if token is None:
+        if args.callback_allow:
+            raise UsageError("--callback-allow needs a callback token (--callback-token-file)")
+        return ()
+    if not isinstance(source, service.StoreConfigSource):
+        raise UsageError("status callbacks are kept in the store: serve with --store")
+    store_source = source
+    settings = service.CallbackSettings(
+        host=host,
+        connector_id=args.connector,
+        token=token,
+        # Each worker's own store connection, opened after the fork.
+        keep=lambda receipts: store_source.store().add_receipts(receipts),
+        allow=allow,
+    )
+    return ((service.callback_blueprint(settings), None),)
 
 
 def _store_source(host: ConnectorHost, args: argparse.Namespace) -> StoreConfigSource:

@@ -26,6 +26,7 @@ from connector.service import (
 from connector.store import ConfigStore, open_store
 from connector.tencent_sms import CONNECTOR_ID
 from tests.cli_process import run_cli
+from tests.gateway_process import Gateway
 
 TOKEN = "s3cret-path-segment-0123456789"
 
@@ -207,3 +208,47 @@ def wait_for(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
     while not predicate():
         assert time.monotonic() < deadline, "gave up waiting"
         time.sleep(0.02)
+
+
+def test_serve_receives_callbacks_into_its_store(
+    host: ConnectorHost, emulator: Emulator, tmp_path: Path
+) -> None:
+    path = tmp_path / "configs.db"
+    config_file = tmp_path / "config.json"
+    config_file.write_text(json.dumps(emulator.connector_config()))
+    env = {"LOGTO_CONNECTOR_KEY": ""}
+    saved = run_cli("config", "set", "default", str(config_file), "--store", str(path), env=env)
+    assert saved.returncode == 0, saved.stderr
+    token_file = tmp_path / "callback.token"
+    token_file.write_text(TOKEN)
+    args = ("--store", str(path), "--callback-token-file", str(token_file))
+    with Gateway(*args, "--callback-allow", "127.0.0.1", env=env) as gateway:
+        assert "/tencent/status-callback/<token>" in gateway.stdout
+        assert TOKEN not in gateway.stdout
+        url = f"{gateway.base}/tencent/status-callback/{TOKEN}"
+        with Emulator(report_delay=0, callback_url=url) as upstream:
+            sent = host.send_message(
+                CONNECTOR_ID,
+                upstream.connector_config(),
+                to="+8613800000002",
+                type="SignIn",
+                payload={"code": "1"},
+            )
+            serial = str(sent.to_dict()["serialNo"])
+            wait_for(lambda: any(a["accepted"] for a in upstream.callback_attempts()))
+        metrics = requests.get(f"{gateway.base}/metrics", timeout=5).text
+    assert 'logto_connector_receipts_total{code="EXPIRED",status="failed"} 1.0' in metrics
+    status = run_cli("status", serial, "--store", str(path), "--json", env=env)
+    assert status.returncode == 0, status.stderr
+    (kept,) = json.loads(status.stdout)["receipts"]
+    assert (kept["status"], kept["code"], kept["phone"]) == ("failed", "EXPIRED", "+86138****0002")
+
+
+def test_serve_refuses_callbacks_without_a_store(tmp_path: Path) -> None:
+    token_file = tmp_path / "callback.token"
+    token_file.write_text(TOKEN)
+    result = run_cli(
+        "serve", "--emulator", "--no-auth", "--port", "0", "--callback-token-file", str(token_file)
+    )
+    assert result.returncode == 2
+    assert "serve with --store" in result.stderr

@@ -25,6 +25,8 @@ from ._http import json_response
 
 log = logging.getLogger("connector.service")
 PATH = "/tencent/status-callback"
+#: Where ``serve`` reads the callback's secret path segment when no file is given.
+CALLBACK_TOKEN_ENV = "LOGTO_CONNECTOR_CALLBACK_TOKEN"
 _Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 #: Keeps receipts and returns those it did not have (``ConfigStore.add_receipts``).
 Keep = Callable[[Sequence[DeliveryReceipt]], list[DeliveryReceipt]]

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Flask
+from flask import Blueprint, Flask
 from gunicorn.app.base import BaseApplication
 
 from ..kit import ConnectorHost
@@ -45,6 +45,8 @@ class ServeOptions:
     deadline: float = 10.0
     #: Called in the master once the port is open, with the URL of ``POST /logto/sms``.
     on_ready: Callable[[str], None] | None = None
+    #: More areas, as ``create_app`` takes them (the status-callback receiver).
+    blueprints: tuple[tuple[Blueprint, str | None], ...] = ()
     gunicorn: dict[str, Any] = field(default_factory=dict)
 
 
@@ -91,6 +93,7 @@ def serve(host: ConnectorHost, source: ConfigSource, options: ServeOptions) -> i
             token=options.token,
             metrics=GatewayMetrics(),
             send_threads=options.threads,
+            blueprints=options.blueprints,
         )
         app.extensions["logto_connector.shutdown"] = shutdown
         return app
