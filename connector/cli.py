@@ -14,6 +14,7 @@ import json
 import os
 import re
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
@@ -340,6 +341,13 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help=_JSON_HELP)
     p.set_defaults(handler=cmd_status)
 
+    p = command("poll-receipts", "pull delivery receipts into the store (no public URL needed)")
+    p.add_argument("--store", required=True, metavar="PATH", help="the store (SQLite file)")
+    p.add_argument("--key-file", metavar="FILE", help="its key (default: PATH.key)")
+    p.add_argument("--name", default="default", help="the saved config to pull with (default)")
+    p.add_argument("--once", action="store_true", help="take what is waiting, then stop")
+    p.set_defaults(handler=cmd_poll_receipts)
+
     _add_config_parser(command("config", "saved configs: versions, history, restore, keys"), common)
     return parser
 
@@ -645,6 +653,34 @@ def cmd_status(args: argparse.Namespace) -> int:
             else time.strftime(" at %Y-%m-%d %H:%M:%S UTC", time.gmtime(r.received_at))
         )
         print(f"{r.serial_no}  {r.phone}  {r.status} {r.code}{when}")
+    return 0
+
+
+def cmd_poll_receipts(args: argparse.Namespace) -> int:
+    """``poll-receipts``: the provider's waiting receipts into the store, until Ctrl-C (or,
+    with ``--once``, until none is waiting).  Each new one is printed, the number masked."""
+    from .kit import DeliveryReceipt, poll_receipts
+
+    host = _host(args)
+    with _open_store(args) as store:
+        saved = store.latest(args.name)
+        if saved is None:
+            raise UsageError(f"no config {args.name!r} in {args.store} (config set saves one)")
+        cid, config = saved.connector_id, saved.config
+
+        def keep(batch: list[DeliveryReceipt]) -> None:
+            for r in store.add_receipts(batch):
+                print(f"{r.serial_no}  {r.masked_phone}  {r.status} {r.code}", flush=True)
+
+        if args.once:
+            while batch := host.pull_receipts(cid, config):
+                keep(batch)
+            return 0
+        stop = threading.Event()
+        try:
+            poll_receipts(lambda: host.pull_receipts(cid, config), keep, stop=stop)
+        except KeyboardInterrupt:
+            stop.set()
     return 0
 
 

@@ -252,3 +252,30 @@ def test_serve_refuses_callbacks_without_a_store(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert "serve with --store" in result.stderr
+
+
+def test_poll_receipts_pulls_into_the_store(host: ConnectorHost, tmp_path: Path) -> None:
+    path = tmp_path / "pulled.db"
+    with Emulator(report_delay=0) as emu:
+        config = emu.connector_config()
+        store = open_store(path)
+        try:
+            store.save("default", CONNECTOR_ID, config, "for the poller")
+        finally:
+            store.close()
+        serials = [
+            str(
+                host.send_message(
+                    CONNECTOR_ID, config, to=to, type="SignIn", payload={"code": "1"}
+                ).to_dict()["serialNo"]
+            )
+            for to in ("+8613711112222", "+8613800000001")
+        ]
+        pulled = run_cli("poll-receipts", "--store", str(path), "--once")
+        again = run_cli("poll-receipts", "--store", str(path), "--once")
+    assert pulled.returncode == 0, pulled.stderr
+    assert sorted(line.split()[0] for line in pulled.stdout.splitlines()) == sorted(serials)
+    assert "13711112222" not in pulled.stdout and "+86137****2222" in pulled.stdout
+    assert again.returncode == 0 and again.stdout == ""  # each report comes out once
+    status = run_cli("status", serials[1], "--store", str(path))
+    assert "failed UNDELIV" in status.stdout
