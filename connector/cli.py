@@ -882,7 +882,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 print(f"  Authorization Header:  Bearer {token}", flush=True)
             if receiver:
                 base = url.rsplit("/logto/sms", 1)[0]
-                print(f"  Status callback:       {base}/tencent/status-callback/<token>")
+                print(
+                    f"  Status callback:       {base}/tencent/status-callback/<token>", flush=True
+                )
 
         options = service.ServeOptions(
             host=args.host,

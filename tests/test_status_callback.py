@@ -223,7 +223,7 @@ def test_serve_receives_callbacks_into_its_store(
     token_file.write_text(TOKEN)
     args = ("--store", str(path), "--callback-token-file", str(token_file))
     with Gateway(*args, "--callback-allow", "127.0.0.1", env=env) as gateway:
-        assert "/tencent/status-callback/<token>" in gateway.stdout
+        wait_for(lambda: "/tencent/status-callback/<token>" in gateway.stdout)
         assert TOKEN not in gateway.stdout
         url = f"{gateway.base}/tencent/status-callback/{TOKEN}"
         with Emulator(report_delay=0, callback_url=url) as upstream:
