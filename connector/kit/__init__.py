@@ -8,6 +8,7 @@ with Logto's :class:`ErrorCode` strings, and the :class:`ConnectorHost` that loa
 from ._errors import ConnectorError, ErrorCode, UnknownConnectorError
 from ._hookspecs import PROJECT_NAME, hookimpl, hookspec
 from ._host import ENTRY_POINT_GROUP, ConnectorHost
+from ._secrets import MASK, keep_secrets, mask_secrets, secret_keys, without_secrets
 from ._types import (
     ConnectorMetadata,
     FormItem,
@@ -19,6 +20,7 @@ from ._validation import Problem
 
 __all__ = [
     "ENTRY_POINT_GROUP",
+    "MASK",
     "PROJECT_NAME",
     "ConnectorError",
     "ConnectorHost",
@@ -32,4 +34,8 @@ __all__ = [
     "UnknownConnectorError",
     "hookimpl",
     "hookspec",
+    "keep_secrets",
+    "mask_secrets",
+    "secret_keys",
+    "without_secrets",
 ]

@@ -1,0 +1,168 @@
+"""What the admin console tests share: an in-memory config store, a hostile connector and a
+real loopback HTTP server for a Flask app.
+
+``MemoryStore`` follows the config store's agreed interface; it stands in for the SQLite
+store until that is on main.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from flask import Flask
+from werkzeug.serving import make_server
+
+from connector.kit import SendResult, hookimpl
+
+
+@dataclass(frozen=True)
+class MemoryVersion:
+    """One saved version (the store's ``ConfigVersion``)."""
+
+    name: str
+    version: int
+    connector_id: str
+    config: dict[str, Any]
+    saved_at: datetime
+    note: str
+
+
+class MemoryStore:
+    """Versioned configs in a dict, safe between threads."""
+
+    def __init__(self) -> None:
+        self._versions: dict[str, list[MemoryVersion]] = {}
+        self._lock = threading.Lock()
+
+    def latest(self, name: str = "default") -> MemoryVersion | None:
+        with self._lock:
+            versions = self._versions.get(name)
+            return copy.deepcopy(versions[-1]) if versions else None
+
+    def latest_version(self, name: str = "default") -> int | None:
+        latest = self.latest(name)
+        return latest.version if latest else None
+
+    def get(self, name: str, version: int) -> MemoryVersion | None:
+        with self._lock:
+            for saved in self._versions.get(name, []):
+                if saved.version == version:
+                    return copy.deepcopy(saved)
+        return None
+
+    def save(
+        self, name: str, connector_id: str, config: Mapping[str, Any], note: str = ""
+    ) -> MemoryVersion:
+        with self._lock:
+            versions = self._versions.setdefault(name, [])
+            saved = MemoryVersion(
+                name,
+                len(versions) + 1,
+                connector_id,
+                copy.deepcopy(dict(config)),
+                datetime.now(timezone.utc),
+                note,
+            )
+            versions.append(saved)
+            return copy.deepcopy(saved)
+
+    def history(self, name: str = "default") -> list[MemoryVersion]:
+        with self._lock:
+            return [copy.deepcopy(v) for v in reversed(self._versions.get(name, []))]
+
+    def restore(self, name: str, version: int, note: str = "") -> MemoryVersion:
+        old = self.get(name, version)
+        if old is None:
+            raise LookupError(f"no version {version} of {name!r}")
+        return self.save(name, old.connector_id, old.config, note)
+
+    def names(self) -> list[str]:
+        with self._lock:
+            return sorted(self._versions)
+
+    def close(self) -> None:
+        pass
+
+
+@contextmanager
+def serving(app: Flask) -> Iterator[str]:
+    """Serve ``app`` on a free loopback port in a thread; yield its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+# -- a hostile connector: its text tries to run script in the console ---------------------------
+
+ATTACK = "<script>window.__pwned = 1</script><img src=x onerror=\"window.__pwned = 2\">"
+HOSTILE_README = f"""# Hostile guide
+
+{ATTACK}
+
+[click me](javascript:window.__pwned=3)
+
+<iframe src="https://example.invalid/"></iframe>
+"""
+
+HOSTILE_METADATA: dict[str, Any] = {
+    "id": "hostile-sms",
+    "target": "hostile",
+    "platform": None,
+    "name": {"en": f"Hostile {ATTACK}"},
+    "description": {"en": f"Tries to run script: {ATTACK}"},
+    "logo": "./logo.svg",
+    "logoDark": None,
+    "readme": "./README.md",
+    "formItems": [
+        {
+            "key": "greeting",
+            "label": "Greeting",
+            "type": "Text",
+            "required": True,
+            "placeholder": f'"><script>window.__pwned = 4</script>',
+            "description": ATTACK,
+        }
+    ],
+}
+
+HOSTILE_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "type": "object",
+    "required": ["greeting"],
+    "properties": {"greeting": {"type": "string", "title": "Greeting"}},
+}
+
+
+class HostileConnector:
+    """A connector whose every text is an attempt at script injection."""
+
+    @hookimpl
+    def connector_metadata(self) -> dict[str, Any]:
+        return HOSTILE_METADATA
+
+    @hookimpl
+    def connector_config_schema(self) -> dict[str, Any]:
+        return HOSTILE_SCHEMA
+
+    @hookimpl
+    def connector_resource(self, path: str) -> bytes | None:
+        svg = b"<svg xmlns='http://www.w3.org/2000/svg'><script>window.__pwned=5</script></svg>"
+        return {"./logo.svg": svg, "./README.md": HOSTILE_README.encode()}.get(path)
+
+    @hookimpl
+    def send_message(
+        self, to: str, type: str, payload: Mapping[str, Any], config: Mapping[str, Any]
+    ) -> SendResult:
+        return SendResult(connector_id="hostile-sms", to=to)
