@@ -23,7 +23,13 @@ def _markdown() -> MarkdownIt:
 def render_guide(markdown: str) -> str:
     """Safe HTML for a connector's README: no script, no event handler, no style, no image
     from elsewhere; links only to http(s) and mail, opened without a referrer."""
-    html = _markdown().render(markdown)
+    md = _markdown()
+    tokens = md.parse(markdown)
+    for token in tokens:
+        # The guide sits under the page's own h2: its "# Title" becomes an h3.
+        if token.type in ("heading_open", "heading_close"):
+            token.tag = f"h{min(int(token.tag[1]) + 2, 6)}"
+    html = md.renderer.render(tokens, md.options, {})
     return nh3.clean(
         html,
         tags=_TAGS,

@@ -164,7 +164,8 @@ def admin_blueprint(host: ConnectorHost, store: ConfigStore, settings: AdminSett
     def harden(response: Response) -> Response:
         response.headers["Content-Security-Policy"] = CSP
         response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "no-referrer"
+        # "no-referrer" would make Chromium send "Origin: null" with the console's own forms.
+        response.headers["Referrer-Policy"] = "same-origin"
         response.headers["X-Frame-Options"] = "DENY"
         if request.endpoint != "admin.static":
             response.headers["Cache-Control"] = "no-store"

@@ -439,8 +439,8 @@
   }
 
   for (const f of fields.values()) {
+    // "input" alone: a "change" on blur would re-check and disable Save under the click.
     f.control.addEventListener("input", () => fromField(f));
-    f.control.addEventListener("change", () => fromField(f));
     showValue(f);
   }
   $("config-json").addEventListener("input", fromJson);
