@@ -106,7 +106,7 @@ def serving(app: Flask) -> Iterator[str]:
 
 # -- a hostile connector: its text tries to run script in the console ---------------------------
 
-ATTACK = "<script>window.__pwned = 1</script><img src=x onerror=\"window.__pwned = 2\">"
+ATTACK = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">'
 HOSTILE_README = f"""# Hostile guide
 
 {ATTACK}
@@ -131,7 +131,7 @@ HOSTILE_METADATA: dict[str, Any] = {
             "label": "Greeting",
             "type": "Text",
             "required": True,
-            "placeholder": f'"><script>window.__pwned = 4</script>',
+            "placeholder": '"><script>window.__pwned = 4</script>',
             "description": ATTACK,
         }
     ],

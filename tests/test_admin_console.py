@@ -16,7 +16,14 @@ from typing import Any
 import pytest
 import requests
 from flask import Flask
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Locator,
+    Page,
+    expect,
+    sync_playwright,
+)
 
 from connector.emulator import DEMO_SECRET_ID, DEMO_SECRET_KEY, Emulator
 from connector.kit import ConnectorHost
@@ -93,7 +100,7 @@ def sign_in(page: Page, console: Console, cid: str = TENCENT) -> None:
     page.goto(console.page_url(cid))
 
 
-def field(page: Page, label: str) -> Any:
+def field(page: Page, label: str) -> Locator:
     """The block of one form field (input, description, its problems), found by its label."""
     return page.locator(".field", has=page.get_by_label(label, exact=True))
 
@@ -222,10 +229,10 @@ def test_paste_whole_config_in_json_view(context: BrowserContext, console: Conso
     page.get_by_label("Region").fill("AP-Guangzhou")
     page.get_by_role("tab", name="JSON").click()
     assert json.loads(page.get_by_label("Config JSON").input_value())["region"] == "AP-Guangzhou"
-    expected_line = 1 + json.dumps({**config, "region": "AP-Guangzhou"}, indent=2).splitlines().index(
-        '  "region": "AP-Guangzhou",'
-    )
-    expect(page.locator("#json-problems")).to_contain_text(f"region")
+    expected_line = 1 + json.dumps(
+        {**config, "region": "AP-Guangzhou"}, indent=2
+    ).splitlines().index('  "region": "AP-Guangzhou",')
+    expect(page.locator("#json-problems")).to_contain_text("region")
     expect(page.locator("#json-problems")).to_contain_text(f"(line {expected_line})")
     page.get_by_role("tab", name="Form").click()
     page.get_by_label("Region").fill(config["region"])
@@ -265,7 +272,9 @@ def test_hostile_connector_text_stays_inert(context: BrowserContext, console: Co
     sign_in(page, console, "hostile-sms")
     expect(page.get_by_role("heading", name="Hostile guide")).to_be_visible()
     # The text is shown as text; nothing in it ran.
-    expect(page.get_by_role("heading", level=1)).to_contain_text("<script>window.__pwned = 1</script>")
+    expect(page.get_by_role("heading", level=1)).to_contain_text(
+        "<script>window.__pwned = 1</script>"
+    )
     expect(field(page, "Greeting")).to_contain_text("onerror")
     assert page.evaluate("typeof window.__pwned") == "undefined"
     guide = page.locator(".markdown")
@@ -338,7 +347,7 @@ def test_api_refuses_without_token_or_from_elsewhere(console: Console) -> None:
     )
     assert answer.url.endswith("/admin/")
     url = console.url + f"/admin/api/connectors/{TENCENT}/validate"
-    body = {"config": {}}
+    body: dict[str, Any] = {"config": {}}
     assert session.post(url, json=body, timeout=5).status_code == 403  # no CSRF token
     wrong_origin = {"X-CSRF-Token": csrf, "Origin": "http://localhost:1"}
     assert session.post(url, json=body, headers=wrong_origin, timeout=5).status_code == 403
@@ -364,7 +373,8 @@ def test_login_is_rate_limited(console: Console) -> None:
     assert statuses[:5] == [401] * 5 and statuses[5:] == [429, 429]
     # Even the right credential waits now.
     late = session.post(
-        console.url + "/admin/login", data={"credential": TOKEN, "csrf_token": token.group(1)},
+        console.url + "/admin/login",
+        data={"credential": TOKEN, "csrf_token": token.group(1)},
         timeout=5,
     )
     assert late.status_code == 429 and int(late.headers["Retry-After"]) > 0
@@ -414,4 +424,5 @@ def test_layout_fits_the_width(browser: Browser, console: Console, width: int) -
     else:  # one column
         assert guide["y"] >= work["y"] + work["height"] - 1
     shot(page, f"08-layout-{width}")
+    page.screenshot(path=str(ARTIFACTS / f"08-layout-{width}-first-screen.png"))
     context.close()

@@ -31,8 +31,10 @@ def secret_keys(metadata: ConnectorMetadata, schema: Mapping[str, Any]) -> froze
 
 def mask_secrets(config: Mapping[str, Any], keys: frozenset[str]) -> dict[str, Any]:
     """A copy of ``config`` with each secret that is set replaced by :data:`MASK`."""
-    return {key: MASK if key in keys and value not in (None, "") else value
-            for key, value in config.items()}
+    return {
+        key: MASK if key in keys and value not in (None, "") else value
+        for key, value in config.items()
+    }
 
 
 def without_secrets(config: Mapping[str, Any], keys: frozenset[str]) -> dict[str, Any]:

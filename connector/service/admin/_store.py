@@ -6,7 +6,7 @@ when it lands, these names become imports from ``connector.store``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -35,5 +35,5 @@ class ConfigStore(Protocol):
     def save(
         self, name: str, connector_id: str, config: Mapping[str, Any], note: str = ""
     ) -> ConfigVersion: ...
-    def history(self, name: str = "default") -> list[ConfigVersion]: ...
+    def history(self, name: str = "default") -> Sequence[ConfigVersion]: ...
     def restore(self, name: str, version: int, note: str = "") -> ConfigVersion: ...

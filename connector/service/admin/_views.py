@@ -75,9 +75,7 @@ class AdminSettings:
     login_window: float = 300.0
 
     @classmethod
-    def from_env(
-        cls, environ: Mapping[str, str] | None = None, **options: Any
-    ) -> AdminSettings:
+    def from_env(cls, environ: Mapping[str, str] | None = None, **options: Any) -> AdminSettings:
         """Settings from ``LOGTO_CONNECTOR_ADMIN_TOKEN`` or
         ``LOGTO_CONNECTOR_ADMIN_PASSWORD_HASH`` and ``LOGTO_CONNECTOR_SESSION_SECRET``;
         ``ValueError`` when neither credential is set."""

@@ -1,0 +1,51 @@
+"""The console's parts without a browser: secret keys, the guide sanitiser, phone masking."""
+
+from __future__ import annotations
+
+from connector.kit import (
+    MASK,
+    ConnectorHost,
+    keep_secrets,
+    mask_secrets,
+    secret_keys,
+    without_secrets,
+)
+from connector.service.admin import mask_phone, render_guide
+from tests.admin_support import HOSTILE_README
+
+TENCENT = "tencent-short-message-service"
+
+
+def test_the_tencent_secret_is_the_one_secret(host: ConnectorHost) -> None:
+    keys = secret_keys(host.metadata(TENCENT), host.config_schema(TENCENT))
+    assert keys == {"accessKeySecret"}
+
+
+def test_masking_and_keeping_secrets() -> None:
+    keys = frozenset({"secret"})
+    stored = {"id": "a", "secret": "s3cr3t"}
+    assert mask_secrets(stored, keys) == {"id": "a", "secret": MASK}
+    assert mask_secrets({"secret": ""}, keys) == {"secret": ""}  # nothing set: nothing to hide
+    assert without_secrets(stored, keys) == {"id": "a"}
+    # An empty or missing secret keeps the stored one; a new value replaces it.
+    assert keep_secrets({"id": "b", "secret": ""}, stored, keys)["secret"] == "s3cr3t"
+    assert keep_secrets({"id": "b"}, stored, keys)["secret"] == "s3cr3t"
+    assert keep_secrets({"secret": "new"}, stored, keys)["secret"] == "new"
+    assert "secret" not in keep_secrets({"id": "b"}, None, keys)
+
+
+def test_guide_is_rendered_and_made_inert() -> None:
+    html = render_guide(HOSTILE_README + "\n| a | b |\n|---|---|\n| 1 | 2 |\n")
+    assert "<h3>Hostile guide</h3>" in html  # under the page's own h2
+    assert "<table>" in html
+    for bad in ("<script", "<img", "<iframe", "onerror=", "href=\"javascript"):
+        assert bad not in html
+    assert "&lt;script&gt;" in html  # shown as text
+    link = render_guide("[Tencent](https://cloud.tencent.com/)")
+    assert 'rel="noopener noreferrer nofollow"' in link
+
+
+def test_phone_numbers_are_never_shown_whole() -> None:
+    assert mask_phone("+8613800138000") == "+86•••••••8000"
+    assert mask_phone("16502530000") == "16•••••0000"
+    assert mask_phone("12345") == "•••••"
