@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from html.parser import HTMLParser
 
+from werkzeug.security import generate_password_hash
+
 from connector.kit import (
     MASK,
     ConnectorHost,
@@ -12,7 +14,7 @@ from connector.kit import (
     secret_keys,
     without_secrets,
 )
-from connector.service.admin import mask_phone, render_guide
+from connector.service.admin import AdminCredential, mask_phone, render_guide
 from tests.admin_support import HOSTILE_README
 
 TENCENT = "tencent-short-message-service"
@@ -49,6 +51,15 @@ def test_guide_is_rendered_and_made_inert() -> None:
     assert "&lt;script&gt;" in html  # shown as text
     link = render_guide("[Tencent](https://cloud.tencent.com/)")
     assert 'rel="noopener noreferrer nofollow"' in link
+
+
+def test_credentials() -> None:
+    by_hash = AdminCredential(password_hash=generate_password_hash("correct horse"))
+    assert by_hash.check("correct horse") and not by_hash.check("correct hors")
+    by_token = AdminCredential(token="t0ken")
+    assert by_token.check("t0ken") and not by_token.check("t0ke")
+    assert by_token.derived_secret() != AdminCredential(token="other").derived_secret()
+    assert not AdminCredential(password_hash="nonsense$hash").check("x")  # no exception
 
 
 def test_phone_numbers_are_never_shown_whole() -> None:
