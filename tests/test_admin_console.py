@@ -7,6 +7,7 @@ Screenshots of the main states go to ``tests/artifacts/`` (ignored by git).
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -127,7 +128,10 @@ def no_problems(page: Page) -> None:
 # -- the main path ------------------------------------------------------------------------------
 
 
-def test_fill_fix_save_reload_and_send(context: BrowserContext, console: Console) -> None:
+def test_fill_fix_save_reload_and_send(
+    context: BrowserContext, console: Console, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
     page = context.new_page()
     sign_in(page, console)
     emulator = console.emulator
@@ -188,6 +192,10 @@ def test_fill_fix_save_reload_and_send(context: BrowserContext, console: Console
     assert emulator.outbox()[-1]["params"] == ["000000"]
     assert PHONE not in page.content() and PHONE[1:] not in page.content()
     shot(page, "03-test-sent")
+    # Nothing the console or the connector logged holds the secret or the whole number.
+    assert "console: saved default version 1" in caplog.text
+    for leak in (DEMO_SECRET_KEY, PHONE[1:]):
+        assert leak not in caplog.text
 
 
 def test_test_send_failure_shows_codes(context: BrowserContext, console: Console) -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
 
+from flask import Flask
 from werkzeug.security import generate_password_hash
 
 from connector.kit import (
@@ -14,8 +16,14 @@ from connector.kit import (
     secret_keys,
     without_secrets,
 )
-from connector.service.admin import AdminCredential, mask_phone, render_guide
-from tests.admin_support import HOSTILE_README
+from connector.service.admin import (
+    AdminCredential,
+    AdminSettings,
+    admin_blueprint,
+    mask_phone,
+    render_guide,
+)
+from tests.admin_support import HOSTILE_README, MemoryStore
 
 TENCENT = "tencent-short-message-service"
 
@@ -77,3 +85,26 @@ def _tags(html: str) -> list[tuple[str, list[tuple[str, str | None]]]]:
 
     Collector().feed(html)
     return found
+
+
+def test_cookies_are_secure_under_https() -> None:
+    app = Flask("https-console")
+    settings = AdminSettings(credential=AdminCredential(token="t0ken"))
+    app.register_blueprint(admin_blueprint(ConnectorHost(plugins=[]), MemoryStore(), settings))
+    client = app.test_client()
+    base = "https://console.example"
+    page = client.get("/admin/login", base_url=base)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True))
+    assert token is not None
+    answer = client.post(
+        "/admin/login",
+        base_url=base,
+        data={"credential": "t0ken", "csrf_token": token.group(1)},
+        headers={"Origin": base},
+    )
+    assert answer.status_code == 302
+    cookies = answer.headers.getlist("Set-Cookie")
+    session = [c for c in cookies if c.startswith("logto_admin_session=")]
+    assert len(session) == 1
+    for flag in ("Secure", "HttpOnly", "SameSite=Strict", "Path=/admin"):
+        assert flag in session[0]
