@@ -151,6 +151,11 @@ def test_fill_fix_save_reload_and_send(
     expect(in_templates).to_contain_text("digits only")
     line = 1 + json.dumps(bad, indent=2).splitlines().index('    "templateCode": "<template-code>"')
     expect(in_templates).to_contain_text(f"(line {line})")
+    in_templates.click()  # selects that line in the editor
+    selected = page.get_by_label("Templates").evaluate(
+        "el => el.value.slice(el.selectionStart, el.selectionEnd)"
+    )
+    assert selected == '    "templateCode": "<template-code>"'
     expect(page.locator("#summary-text")).to_have_text("2 error(s)")
     expect(page.locator("#summary-list .problem")).to_have_count(2)
     expect(page.get_by_role("button", name="Save")).to_be_disabled()

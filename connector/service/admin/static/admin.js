@@ -222,8 +222,25 @@
 
   // -- problems ---------------------------------------------------------------------------
 
-  function problemItem(problem, line) {
+  // Focus the control a problem names; in a JSON editor, select the line it points at.
+  function reveal(control, line) {
+    control.focus();
+    if (line && control.tagName === "TEXTAREA") {
+      const lines = control.value.split("\n");
+      const start = lines.slice(0, line - 1).join("\n").length + (line > 1 ? 1 : 0);
+      control.setSelectionRange(start, start + lines[line - 1].length);
+    }
+  }
+
+  function problemItem(problem, line, control) {
     const li = node("li", undefined, "problem " + problem.severity);
+    if (control) {
+      li.tabIndex = 0;
+      li.addEventListener("click", () => reveal(control, line));
+      li.addEventListener("keydown", (event) => {
+        if (event.key === "Enter") reveal(control, line);
+      });
+    }
     li.appendChild(node("span", problem.severity === "warning" ? T.warning : T.error, "severity"));
     li.appendChild(node("code", problem.path));
     li.appendChild(document.createTextNode(" " + problem.message));
@@ -264,13 +281,13 @@
       if (f) {
         let line = null;
         if (f.type === "Json" && parts.length > 1 && !p.client) line = lineOf(f.control.value, parts.slice(1));
-        f.list.appendChild(problemItem(p, line));
+        f.list.appendChild(problemItem(p, line, f.control));
         f.el.classList.add(p.severity === "warning" ? "has-warning" : "has-error");
         if (p.severity !== "warning") f.control.setAttribute("aria-invalid", "true");
       }
       const whole = jsonValid && !p.client ? lineOf(jsonText, parts) : null;
-      jsonList.appendChild(problemItem(p, whole));
-      summaryList.appendChild(problemItem(p, null));
+      jsonList.appendChild(problemItem(p, whole, $("config-json")));
+      summaryList.appendChild(problemItem(p, null, f && !$("config-form").hidden ? f.control : null));
     }
     const errors = problems.filter((p) => p.severity !== "warning").length;
     const warnings = problems.length - errors;
