@@ -166,3 +166,92 @@ class HostileConnector:
         self, to: str, type: str, payload: Mapping[str, Any], config: Mapping[str, Any]
     ) -> SendResult:
         return SendResult(connector_id="hostile-sms", to=to)
+
+
+# -- a connector with every form item type --------------------------------------------------
+
+EVERY_TYPE_METADATA: dict[str, Any] = {
+    "id": "every-type-sms",
+    "target": "every-type",
+    "platform": None,
+    "name": {"en": "Every form item type"},
+    "description": {"en": "One field of each type a console renders."},
+    "logo": "./logo.svg",
+    "logoDark": None,
+    "readme": "./README.md",
+    "formItems": [
+        {"key": "sender", "label": "Sender", "type": "Text", "required": True},
+        {
+            "key": "footer",
+            "label": "Footer",
+            "type": "MultilineText",
+            "placeholder": "Text after the code",
+        },
+        {"key": "retries", "label": "Retries", "type": "Number", "defaultValue": 2},
+        {"key": "sandbox", "label": "Sandbox", "type": "Switch", "defaultValue": True},
+        {
+            "key": "sandboxLabel",
+            "label": "Sandbox label",
+            "type": "Text",
+            "showConditions": [{"targetKey": "sandbox", "expectValue": True}],
+        },
+        {
+            "key": "channel",
+            "label": "Channel",
+            "type": "Select",
+            "required": True,
+            "selectItems": [{"value": "sms", "title": "SMS"}, {"value": "voice", "title": "Voice"}],
+            "defaultValue": "sms",
+        },
+        {
+            "key": "countries",
+            "label": "Countries",
+            "type": "MultiSelect",
+            "selectItems": [
+                {"value": "CN", "title": "China"},
+                {"value": "US", "title": "United States"},
+                {"value": "TR", "title": "Türkiye"},
+            ],
+        },
+        {"key": "extra", "label": "Extra", "type": "Json", "defaultValue": {}},
+    ],
+}
+
+EVERY_TYPE_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["sender", "channel"],
+    "properties": {
+        "sender": {"type": "string", "minLength": 1, "title": "Sender"},
+        "footer": {"type": "string"},
+        "retries": {"type": "integer", "minimum": 0, "maximum": 5},
+        "sandbox": {"type": "boolean"},
+        "sandboxLabel": {"type": "string"},
+        "channel": {"enum": ["sms", "voice"]},
+        "countries": {"type": "array", "items": {"enum": ["CN", "US", "TR"]}},
+        "extra": {"type": "object"},
+    },
+}
+
+
+class EveryTypeConnector:
+    """A connector whose form has one item of each type (and one shown on a condition)."""
+
+    @hookimpl
+    def connector_metadata(self) -> dict[str, Any]:
+        return EVERY_TYPE_METADATA
+
+    @hookimpl
+    def connector_config_schema(self) -> dict[str, Any]:
+        return EVERY_TYPE_SCHEMA
+
+    @hookimpl
+    def connector_resource(self, path: str) -> bytes | None:
+        return {"./README.md": b"# Every type\n\nNothing to set up.\n"}.get(path)
+
+    @hookimpl
+    def send_message(
+        self, to: str, type: str, payload: Mapping[str, Any], config: Mapping[str, Any]
+    ) -> SendResult:
+        return SendResult(connector_id="every-type-sms", to=to)

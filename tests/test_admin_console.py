@@ -30,7 +30,7 @@ from connector.emulator import DEMO_SECRET_ID, DEMO_SECRET_KEY, Emulator
 from connector.kit import ConnectorHost
 from connector.service.admin import AdminCredential, AdminSettings, admin_blueprint
 from connector.tencent_sms import TencentSmsConnector
-from tests.admin_support import HostileConnector, MemoryStore, serving
+from tests.admin_support import EveryTypeConnector, HostileConnector, MemoryStore, serving
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -75,7 +75,7 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def console(emulator: Emulator) -> Iterator[Console]:
-    host = ConnectorHost(plugins=[TencentSmsConnector(), HostileConnector()])
+    host = ConnectorHost(plugins=[TencentSmsConnector(), HostileConnector(), EveryTypeConnector()])
     store = MemoryStore()
     settings = AdminSettings(credential=AdminCredential(token=TOKEN), outbox=emulator.outbox)
     app = Flask("console-under-test")
@@ -201,6 +201,49 @@ def test_fill_fix_save_reload_and_send(
     assert "console: saved default version 1" in caplog.text
     for leak in (DEMO_SECRET_KEY, PHONE[1:]):
         assert leak not in caplog.text
+
+
+def test_every_form_item_type(context: BrowserContext, console: Console) -> None:
+    page = context.new_page()
+    sign_in(page, console, "every-type-sms")
+    # Defaults fill the form; a field with showConditions follows its target.
+    expect(page.get_by_label("Retries")).to_have_value("2")
+    expect(page.get_by_label("Sandbox", exact=True)).to_be_checked()
+    expect(page.get_by_label("Channel")).to_have_value("sms")
+    expect(page.get_by_label("Sandbox label")).to_be_visible()
+    page.get_by_label("Sandbox", exact=True).uncheck()
+    expect(page.get_by_label("Sandbox label")).to_be_hidden()
+
+    page.get_by_label("Sender").fill("Acme")
+    page.get_by_label("Footer").fill("line one\nline two")
+    page.get_by_label("Retries").fill("9")
+    expect(field(page, "Retries").locator(".problem")).to_contain_text("must be at most 5")
+    page.get_by_label("Retries").fill("three")
+    expect(field(page, "Retries").locator(".problem")).to_contain_text("must be a number")
+    expect(page.get_by_role("button", name="Save")).to_be_disabled()
+    page.get_by_label("Retries").fill("3")
+    page.get_by_label("Channel").select_option("voice")
+    page.get_by_label("Countries").select_option(["CN", "TR"])
+    page.get_by_label("Extra").fill('{"a": 1}')
+    no_problems(page)
+    shot(page, "09-every-type")
+
+    expected = {
+        "sender": "Acme",
+        "footer": "line one\nline two",
+        "retries": 3,
+        "sandbox": False,
+        "channel": "voice",
+        "countries": ["CN", "TR"],
+        "extra": {"a": 1},
+    }
+    page.get_by_role("tab", name="JSON").click()
+    assert json.loads(page.get_by_label("Config JSON").input_value()) == expected
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator("#save-status")).to_have_text("Saved as version 1.")
+    saved = console.store.latest()
+    assert saved is not None and saved.connector_id == "every-type-sms"
+    assert saved.config == expected
 
 
 def test_test_send_failure_shows_codes(context: BrowserContext, console: Console) -> None:

@@ -27,6 +27,7 @@
       secret: el.dataset.secret === "true",
       control: control,
       list: el.querySelector("[data-problems]"),
+      conditions: JSON.parse(el.dataset.show || "[]"),
     });
   }
 
@@ -184,12 +185,23 @@
     return { value: raw };
   }
 
+  // A form item with showConditions shows only while each target key holds its value.
+  function applyConditions() {
+    for (const f of fields.values()) {
+      if (!f.conditions.length) continue;
+      f.el.hidden = !f.conditions.every(
+        (c) => JSON.stringify(config[c.targetKey]) === JSON.stringify(c.expectValue),
+      );
+    }
+  }
+
   function fromField(f) {
     const read = readField(f);
     clientProblems.delete(f.key);
     if (read.problem !== undefined) clientProblems.set(f.key, read.problem);
     else if ("value" in read) config[f.key] = read.value;
     else delete config[f.key];
+    applyConditions();
     showJson();
     scheduleCheck();
   }
@@ -217,6 +229,7 @@
     clientProblems.clear();
     config = parsed;
     for (const f of fields.values()) showValue(f);
+    applyConditions();
     scheduleCheck();
   }
 
@@ -250,7 +263,11 @@
   }
 
   function allProblems() {
-    const list = serverProblems.slice();
+    // The server saw the last value that could be read; a field the browser cannot read
+    // (or a JSON view that is not JSON) shows only its own problem.
+    const list = clientProblems.has("")
+      ? []
+      : serverProblems.filter((p) => !clientProblems.has(String(parsePath(p.path)[0])));
     for (const [key, message] of clientProblems) {
       list.push({ path: key || "(config)", message: message, severity: "error", client: true });
     }
@@ -469,6 +486,7 @@
   $("save").addEventListener("click", save);
   $("send-test").addEventListener("click", sendTest);
   showTab($("tab-form").hidden);
+  applyConditions();
   showJson();
   scheduleCheck();
   loadHistory();
