@@ -104,6 +104,35 @@ def serving(app: Flask) -> Iterator[str]:
         thread.join(timeout=5)
 
 
+class StaticConnector:
+    """A test connector made of data: metadata, config schema and files; every send succeeds."""
+
+    def __init__(
+        self, metadata: dict[str, Any], schema: dict[str, Any], files: dict[str, bytes]
+    ) -> None:
+        self.metadata = metadata
+        self.schema = schema
+        self.files = files
+
+    @hookimpl
+    def connector_metadata(self) -> dict[str, Any]:
+        return self.metadata
+
+    @hookimpl
+    def connector_config_schema(self) -> dict[str, Any]:
+        return self.schema
+
+    @hookimpl
+    def connector_resource(self, path: str) -> bytes | None:
+        return self.files.get(path)
+
+    @hookimpl
+    def send_message(
+        self, to: str, type: str, payload: Mapping[str, Any], config: Mapping[str, Any]
+    ) -> SendResult:
+        return SendResult(connector_id=self.metadata["id"], to=to)
+
+
 # -- a hostile connector: its text tries to run script in the console ---------------------------
 
 ATTACK = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">'
@@ -145,27 +174,11 @@ HOSTILE_SCHEMA: dict[str, Any] = {
 }
 
 
-class HostileConnector:
+def hostile_connector() -> StaticConnector:
     """A connector whose every text is an attempt at script injection."""
-
-    @hookimpl
-    def connector_metadata(self) -> dict[str, Any]:
-        return HOSTILE_METADATA
-
-    @hookimpl
-    def connector_config_schema(self) -> dict[str, Any]:
-        return HOSTILE_SCHEMA
-
-    @hookimpl
-    def connector_resource(self, path: str) -> bytes | None:
-        svg = b"<svg xmlns='http://www.w3.org/2000/svg'><script>window.__pwned=5</script></svg>"
-        return {"./logo.svg": svg, "./README.md": HOSTILE_README.encode()}.get(path)
-
-    @hookimpl
-    def send_message(
-        self, to: str, type: str, payload: Mapping[str, Any], config: Mapping[str, Any]
-    ) -> SendResult:
-        return SendResult(connector_id="hostile-sms", to=to)
+    svg = b"<svg xmlns='http://www.w3.org/2000/svg'><script>window.__pwned=5</script></svg>"
+    files = {"./logo.svg": svg, "./README.md": HOSTILE_README.encode()}
+    return StaticConnector(HOSTILE_METADATA, HOSTILE_SCHEMA, files)
 
 
 # -- a connector with every form item type --------------------------------------------------
@@ -235,23 +248,7 @@ EVERY_TYPE_SCHEMA: dict[str, Any] = {
 }
 
 
-class EveryTypeConnector:
+def every_type_connector() -> StaticConnector:
     """A connector whose form has one item of each type (and one shown on a condition)."""
-
-    @hookimpl
-    def connector_metadata(self) -> dict[str, Any]:
-        return EVERY_TYPE_METADATA
-
-    @hookimpl
-    def connector_config_schema(self) -> dict[str, Any]:
-        return EVERY_TYPE_SCHEMA
-
-    @hookimpl
-    def connector_resource(self, path: str) -> bytes | None:
-        return {"./README.md": b"# Every type\n\nNothing to set up.\n"}.get(path)
-
-    @hookimpl
-    def send_message(
-        self, to: str, type: str, payload: Mapping[str, Any], config: Mapping[str, Any]
-    ) -> SendResult:
-        return SendResult(connector_id="every-type-sms", to=to)
+    files = {"./README.md": b"# Every type\n\nNothing to set up.\n"}
+    return StaticConnector(EVERY_TYPE_METADATA, EVERY_TYPE_SCHEMA, files)

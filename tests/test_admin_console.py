@@ -30,7 +30,7 @@ from connector.emulator import DEMO_SECRET_ID, DEMO_SECRET_KEY, Emulator
 from connector.kit import ConnectorHost
 from connector.service.admin import AdminCredential, AdminSettings, admin_blueprint
 from connector.tencent_sms import TencentSmsConnector
-from tests.admin_support import EveryTypeConnector, HostileConnector, MemoryStore, serving
+from tests.admin_support import MemoryStore, every_type_connector, hostile_connector, serving
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -75,7 +75,9 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def console(emulator: Emulator) -> Iterator[Console]:
-    host = ConnectorHost(plugins=[TencentSmsConnector(), HostileConnector(), EveryTypeConnector()])
+    host = ConnectorHost(
+        plugins=[TencentSmsConnector(), hostile_connector(), every_type_connector()]
+    )
     store = MemoryStore()
     settings = AdminSettings(credential=AdminCredential(token=TOKEN), outbox=emulator.outbox)
     app = Flask("console-under-test")
