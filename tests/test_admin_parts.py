@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from html.parser import HTMLParser
+from typing import Any
 
 from flask import Flask
 from werkzeug.security import generate_password_hash
@@ -23,7 +25,7 @@ from connector.service.admin import (
     mask_phone,
     render_guide,
 )
-from tests.admin_support import HOSTILE_README, MemoryStore
+from tests.admin_support import HOSTILE_README, MemoryStore, MemoryVersion
 
 TENCENT = "tencent-short-message-service"
 
@@ -108,3 +110,40 @@ def test_cookies_are_secure_under_https() -> None:
     assert len(session) == 1
     for flag in ("Secure", "HttpOnly", "SameSite=Strict", "Path=/admin"):
         assert flag in session[0]
+
+
+class _BrokenStore(MemoryStore):
+    def save(
+        self, name: str, connector_id: str, config: Mapping[str, Any], note: str = ""
+    ) -> MemoryVersion:
+        raise OSError("disk full")
+
+
+def test_a_failing_store_gives_one_sentence(host: ConnectorHost) -> None:
+    app = Flask("broken-store-console")
+    settings = AdminSettings(credential=AdminCredential(token="t0ken"))
+    app.register_blueprint(admin_blueprint(host, _BrokenStore(), settings))
+    client = app.test_client()
+    page = client.get("/admin/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True))
+    assert token is not None
+    client.post("/admin/login", data={"credential": "t0ken", "csrf_token": token.group(1)})
+    config = {
+        "accessKeyId": "AKIDxxxxxxxx",
+        "accessKeySecret": "a-secret-value",
+        "signName": "Acme",
+        "sdkAppId": "1400000000",
+        "region": "ap-guangzhou",
+        "templates": [
+            {"usageType": t, "templateCode": "1234567"}
+            for t in ("Register", "SignIn", "ForgotPassword", "Generic")
+        ],
+    }
+    answer = client.post(
+        f"/admin/api/connectors/{TENCENT}/save",
+        json={"config": config},
+        headers={"X-CSRF-Token": token.group(1)},
+    )
+    assert answer.status_code == 500
+    body = answer.get_json()
+    assert body == {"ok": False, "message": "the console failed (OSError); see the server log"}

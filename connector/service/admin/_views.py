@@ -176,6 +176,12 @@ def admin_blueprint(host: ConnectorHost, store: ConfigStore, settings: AdminSett
     def http_error(exc: HTTPException) -> BaseResponse:
         return _refuse(exc.code or 500, exc.description or exc.name)
 
+    @bp.errorhandler(Exception)
+    def unexpected(exc: Exception) -> BaseResponse:
+        # A failing store or connector: the log keeps the traceback, the page one sentence.
+        log.error("admin console: %s failed", request.endpoint, exc_info=exc)
+        return _refuse(500, f"the console failed ({type(exc).__name__}); see the server log")
+
     # -- signing in -------------------------------------------------------------------------
 
     @bp.route("/login", methods=["GET", "POST"])
@@ -341,7 +347,9 @@ def admin_blueprint(host: ConnectorHost, store: ConfigStore, settings: AdminSett
         config = console.with_kept_secrets(cid, _body_object("config"))
         report = _report(host.config_problems(cid, config))
         if report["errors"]:
-            return jsonify({"ok": False, **report}), 400  # type: ignore[return-value]
+            refused = jsonify({"ok": False, "message": "the config has errors", **report})
+            refused.status_code = 400
+            return refused
         saved = store.save(settings.config_name, cid, config, note if isinstance(note, str) else "")
         log.info("admin console: saved %s version %d", settings.config_name, saved.version)
         return jsonify({"ok": True, "version": saved.version, **report})
