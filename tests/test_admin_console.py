@@ -182,6 +182,8 @@ def test_fill_fix_save_reload_and_send(
     expect(secret).to_have_value("")
     expect(field(page, "Access Key Secret")).to_contain_text("A value is set")
     expect(page.get_by_label("Access Key ID")).to_have_value(DEMO_SECRET_ID)
+    # The config comes back as it was written, keys in their order.
+    expect(page.get_by_label("Templates")).to_have_value(json.dumps(templates, indent=2))
     assert DEMO_SECRET_KEY not in page.content()
     no_problems(page)
     expect(page.get_by_role("button", name="Save")).to_be_enabled()

@@ -20,6 +20,7 @@ from flask import (
     request,
     url_for,
 )
+from jinja2.utils import htmlsafe_json_dumps
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -289,7 +290,8 @@ def admin_blueprint(host: ConnectorHost, store: ConfigStore, settings: AdminSett
             secret_keys=keys,
             secrets_set=secrets_set,
             guide=render_guide(readme) if not readme.startswith("./") else "",
-            page_data=page_data,
+            # In the config's own key order (Flask's tojson would sort the keys).
+            page_data=htmlsafe_json_dumps(page_data, dumps=json.dumps),
             other_connector=(
                 latest.connector_id if latest and latest.connector_id != cid else None
             ),
