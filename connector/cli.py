@@ -94,7 +94,7 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("id")
     p.set_defaults(handler=cmd_schema)
 
-    p = sub.add_parser("validate", help="check a config; list every problem")
+    p = sub.add_parser("validate", help="check a config; list every error and warning")
     p.add_argument("id")
     p.add_argument("config", help="path of the config JSON, or - for stdin")
     p.add_argument("--json", action="store_true")
@@ -201,23 +201,33 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    """``validate``: every problem of a config, one per line."""
+    """``validate``: every error and warning of a config, one per line.
+
+    Errors refuse the config (exit 1); warnings alone leave it usable (exit 0) and go to
+    stderr, or into the JSON document with ``--json``.
+    """
     host = _host(args)
     cid = _resolve_id(host, args.id)
     config = read_config(args.config)
+    report = host.check_config(cid, config)
+    warnings = [p.to_dict() for p in report.warnings]
     if args.json:  # a refusal goes out as every other --json failure does
-        host.validate_config(cid, config)
-        _print_json({"ok": True, "connectorId": cid, "problems": []})
+        report.raise_for_errors()
+        _print_json({"ok": True, "connectorId": cid, "problems": [], "warnings": warnings})
         return 0
-    problems = host.config_problems(cid, config)
-    if not problems:
+    if report.ok:
         print(f"config is valid for {cid}")
+        for problem in report.warnings:
+            print(f"{PROG}: warning: {problem}", file=sys.stderr)
         return 0
-    for problem in problems:
+    for problem in report.errors:
         print(f"  {problem}")
-    noun = "problem" if len(problems) == 1 else "problems"
+    for problem in report.warnings:
+        print(f"  warning: {problem}")
+    noun = "problem" if len(report.errors) == 1 else "problems"
     print(
-        f"{PROG}: invalid_config: config has {len(problems)} {noun} (listed above)", file=sys.stderr
+        f"{PROG}: invalid_config: config has {len(report.errors)} {noun} (listed above)",
+        file=sys.stderr,
     )
     return 1
 

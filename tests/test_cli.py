@@ -108,6 +108,56 @@ def test_validate_lists_every_problem(tmp_path: Path, logto_config: dict[str, An
     assert {p["path"] for p in doc["data"]["problems"]} == {"signName", "region"}
 
 
+def test_validate_accepts_a_config_with_warnings_and_says_them_on_stderr(
+    tmp_path: Path, logto_config: dict[str, Any]
+) -> None:
+    # Logto's form default: placeholders left in the types the admin does not use.
+    logto_config["templates"].append(
+        {"usageType": "MfaVerification", "templateCode": "<template-code>"}
+    )
+    logto_config["templates"].append({"usageType": "SignIn", "templateCode": "1234599"})
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps(logto_config))
+    proc = run("validate", "tencent-sms", str(path))
+    assert proc.returncode == 0, proc.stderr
+    assert "config is valid" in proc.stdout
+    warnings = proc.stderr.strip().splitlines()
+    assert warnings[0].startswith("logto-connector: warning: templates[4].templateCode: ")
+    assert "MfaVerification counts as unset" in warnings[0]
+    assert warnings[1].startswith("logto-connector: warning: templates[5].usageType: ")
+    assert len(warnings) == 2
+
+    proc = run("validate", "tencent-sms", str(path), "--json")
+    assert proc.returncode == 0
+    doc = json.loads(proc.stdout)
+    assert doc["ok"] is True and doc["problems"] == []
+    assert [(w["path"], w["severity"]) for w in doc["warnings"]] == [
+        ("templates[4].templateCode", "warning"),
+        ("templates[5].usageType", "warning"),
+    ]
+
+
+def test_a_secret_pasted_as_a_key_is_never_quoted_back(
+    tmp_path: Path, logto_config: dict[str, Any]
+) -> None:
+    secret = "Zq8sL2vN4xT6wY1bC3dF5gH7jK9mP0rS"  # 32 characters, as Tencent's SecretKey
+    logto_config[secret] = "accessKeySecret"
+    logto_config["templates"][0][secret] = "x"
+    logto_config["international"] = {secret: "y", "templates": logto_config["templates"]}
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps(logto_config))
+    for args in ([], ["--json"]):
+        proc = run("validate", "tencent-sms", str(path), *args)
+        assert proc.returncode == 0, proc.stderr
+        assert "32 characters" in proc.stdout + proc.stderr
+        assert secret[:8] not in proc.stdout + proc.stderr
+    logto_config.pop("signName")  # refused: the warnings travel in the error's data
+    path.write_text(json.dumps(logto_config))
+    proc = run("validate", "tencent-sms", str(path), "--json")
+    assert proc.returncode == 1
+    assert secret[:8] not in proc.stdout + proc.stderr
+
+
 def test_usage_errors_honour_json() -> None:
     proc = run("send", "tencent-sms", "--config", "x.json", "--json")  # no --to
     assert proc.returncode == 2

@@ -53,6 +53,7 @@ def load(name: str) -> list[dict[str, Any]]:
 
 
 CONFIGS = load("configs.jsonl")
+CONFIG_WARNINGS = load("config-warnings.jsonl")
 REQUESTS = load("requests.jsonl")
 CLI_CASES = load("cli.jsonl")
 
@@ -264,6 +265,18 @@ def test_the_base_config_and_request_are_valid(
     # Otherwise every case would be refused for the wrong reason.
     corpus_host.validate_config(CONNECTOR_ID, base_config)
     corpus_host.validate_request(**GOOD_REQUEST)
+
+
+@pytest.mark.parametrize("case", CONFIG_WARNINGS, ids=case_id)
+def test_suspicious_config_is_accepted_with_a_warning_at_its_path(
+    case: dict[str, Any], corpus_host: ConnectorHost, base_config: dict[str, Any]
+) -> None:
+    # What Logto accepts and only some sends would notice: usable, with a warning named.
+    config = expand(build_config(case, base_config))
+    report = corpus_host.check_config(CONNECTOR_ID, config)
+    assert report.ok, report.errors
+    assert case["warning"] in [p.path for p in report.warnings], report.warnings
+    assert all(len(str(p)) < MAX_MESSAGE and "\n" not in str(p) for p in report.warnings)
 
 
 @pytest.mark.parametrize("case", CONFIGS, ids=case_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +13,8 @@ import pytest
 from connector.kit import ConnectorHost
 from connector.tencent_sms import CONNECTOR_ID
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples"
 
 
 @pytest.mark.parametrize("name", ["logto-config.json", "international-config.json"])
@@ -33,3 +35,20 @@ def test_host_app_walkthrough_signs_a_user_in() -> None:
     assert "POST /codes → 202" in proc.stdout
     assert "'verified': True" in proc.stdout
     assert "→ 400 invalid_request_parameters" in proc.stdout
+
+
+def _json_blocks(text: str) -> list[str]:
+    return re.findall(r"```json\n(.*?)```", text, flags=re.S)
+
+
+@pytest.mark.parametrize(
+    ("document", "heading"),
+    [("README.md", "## The config"), ("metadata/tencent-sms/README.md", "## Example")],
+)
+def test_the_config_example_in_the_docs_validates_as_written(
+    host: ConnectorHost, document: str, heading: str
+) -> None:
+    text = (ROOT / document).read_text("utf-8")
+    config = json.loads(_json_blocks(text[text.index(heading) :])[0])
+    report = host.check_config(CONNECTOR_ID, config)
+    assert (report.errors, report.warnings) == ((), ())

@@ -160,8 +160,8 @@ def _mutated(config: dict[str, Any], change: Any) -> dict[str, Any]:
         (lambda c: c["templates"].pop(3), "templates", "no template for usageType Generic"),
         (
             lambda c: c["templates"][1].update(usageType="Signin"),
-            "templates[1].usageType",
-            "did you mean 'SignIn'?",
+            "templates",
+            "no template for usageType SignIn (usage types are case-sensitive)",
         ),
         (lambda c: c.update(signName=""), "signName", "must not be empty"),
         (
@@ -170,11 +170,16 @@ def _mutated(config: dict[str, Any], change: Any) -> dict[str, Any]:
             "leading or trailing whitespace; remove it",
         ),
         (lambda c: c.update(sdkAppId="abc"), "sdkAppId", "digits"),
-        (lambda c: c.update(signname="Acme"), "signname", "unknown key; did you mean 'signName'?"),
+        (lambda c: c.update(signname=c.pop("signName")), "signName", "missing"),
         (
-            lambda c: c["templates"].append({"usageType": "SignIn", "templateCode": "1"}),
-            "templates[4].usageType",
-            "SignIn already has a template (templates[1])",
+            lambda c: c["templates"][3].update(templateCode="<template-code>"),
+            "templates[3].templateCode",
+            "is still a placeholder; the Generic template serves every type",
+        ),
+        (
+            lambda c: c.update(signName="Acme\u2028Inc"),
+            "signName",
+            "line break",
         ),
         (lambda c: c.pop("accessKeyId"), "accessKeyId", "missing; Access Key ID is required"),
         (

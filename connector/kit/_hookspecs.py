@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 import pluggy
 
 from ._types import ConnectorMetadata, SendResult
+from ._validation import Problem
 
 PROJECT_NAME = "logto_connector"
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -63,13 +64,20 @@ def connector_resource(path: str) -> bytes | None:
 
 
 @hookspec(firstresult=True)
-def validate_config(config: Mapping[str, Any]) -> Iterable[tuple[str, str]] | None:
+def validate_config(config: Mapping[str, Any]) -> Iterable[Problem | tuple[str, ...]] | None:
     """Optional: check what a JSON Schema cannot say, on a config that already fits the schema.
 
-    Return ``(path, message)`` pairs, one per problem (an empty iterable or ``None`` when the
-    config is fine); ``path`` is a dotted path such as ``"templates[3].usageType"``.  The host
-    merges them into one ``ConnectorError(invalid_config)``.  Never put a secret's value in a
-    message.
+    Return one :class:`Problem` per problem (an empty iterable or ``None`` when the config is
+    fine), in the order their places appear in the config.  ``path`` is a dotted path such as
+    ``"templates[3].usageType"`` (:func:`format_path` builds one).  ``severity`` is
+    ``"error"`` when every send would fail or the config is unsafe (the host refuses the
+    config), ``"warning"`` when only some sends are affected or something looks wrong (the
+    config is accepted and the warning shown wherever errors are).  ``(path, message)`` pairs
+    are errors, and ``(path, message, severity)`` triples are accepted too.
+
+    Never put a secret's value in a message, nor an unknown key whole
+    (:func:`unknown_key_problem` words that).  Raising is a bug: the host turns it into a
+    ``ConnectorError(general)``.
     """
 
 

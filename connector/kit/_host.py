@@ -15,10 +15,11 @@ from . import _hookspecs, _memo
 from ._cache import FingerprintCache, config_fingerprint
 from ._entry_points import EntryPoint, entry_points
 from ._errors import ConnectorError, ErrorCode, UnknownConnectorError
+from ._report import ConfigReport, problems_error
 from ._request import plainly_valid
 from ._resources import load_schema
 from ._types import ConnectorMetadata, SendResult
-from ._validation import Problem, SchemaChecker
+from ._validation import SEVERITIES, Problem, SchemaChecker
 
 ENTRY_POINT_GROUP = "logto.connectors"
 _VALID_CACHE_SIZE = 256
@@ -35,8 +36,9 @@ class _Loaded:
     meta: ConnectorMetadata
     config_schema: dict[str, Any]
     _checker: SchemaChecker | None = None
-    valid: FingerprintCache[bool] = field(
-        default_factory=lambda: FingerprintCache[bool](_VALID_CACHE_SIZE)
+    # The warnings of configs that passed, by fingerprint (never the config: it holds a secret).
+    valid: FingerprintCache[tuple[Problem, ...]] = field(
+        default_factory=lambda: FingerprintCache[tuple[Problem, ...]](_VALID_CACHE_SIZE)
     )
 
     @property
@@ -170,39 +172,55 @@ class ConnectorHost:
 
     # -- validation and sending ------------------------------------------------------------
 
-    def config_problems(self, connector_id: str, config: object) -> list[Problem]:
-        """Every problem with a config (empty when it is valid); nothing is raised."""
+    def check_config(self, connector_id: str, config: object) -> ConfigReport:
+        """The verdict on a config: its errors and its warnings; nothing is raised.
+
+        A config with warnings only is usable (``report.ok``); an admin console and a
+        gateway show the warnings where they show errors.
+        """
         loaded = self._get(connector_id)
+        if isinstance(config, Mapping) and not isinstance(config, dict):
+            config = dict(config)  # a Mapping is what the API promises; the schema wants a dict
         key = config_fingerprint(config)
-        if key is not None and loaded.valid.get(key):
-            return []
+        if key is not None:
+            warnings = loaded.valid.get(key)
+            if warnings is not None:
+                assert isinstance(config, Mapping)
+                return ConfigReport(loaded.connector_id, config, (), warnings)
         checker = loaded.checker
         if not checker.is_valid(config):
-            return checker.problems(config)
+            return ConfigReport(loaded.connector_id, None, tuple(checker.problems(config)))
         assert isinstance(config, Mapping)
-        extra = loaded.pm.hook.validate_config(config=config) or ()
-        problems = [Problem(path, message) for path, message in extra]
-        if not problems and key is not None:
-            loaded.valid.put(key, True)
-        return problems
+        found = _connector_problems(loaded, config)
+        errors = tuple(p for p in found if p.severity == "error")
+        warnings = tuple(p for p in found if p.severity == "warning")
+        if errors:
+            return ConfigReport(loaded.connector_id, None, errors, warnings)
+        if key is not None:
+            loaded.valid.put(key, warnings)
+        return ConfigReport(loaded.connector_id, config, (), warnings)
+
+    def config_problems(self, connector_id: str, config: object) -> list[Problem]:
+        """Every error of a config (empty when it is usable); nothing is raised.  Warnings
+        are left out: :meth:`check_config` gives both."""
+        return list(self.check_config(connector_id, config).errors)
 
     def validate_config(self, connector_id: str, config: object) -> Mapping[str, Any]:
-        """Return the config when it is valid; else raise ``ConnectorError(invalid_config)``
-        listing every problem with its path.  Secrets are never quoted."""
-        problems = self.config_problems(connector_id, config)
-        if problems:
-            raise _problems_error(ErrorCode.INVALID_CONFIG, "config", problems)
-        assert isinstance(config, Mapping)
-        return config
+        """Return the config when it has no errors; else raise ``ConnectorError(invalid_config)``
+        listing every problem with its path (``data``: ``problems``, ``warnings``).  Secrets
+        are never quoted."""
+        return self.check_config(connector_id, config).raise_for_errors()
 
     def validate_request(self, to: object, type: object, payload: object) -> None:
         """Check a send request (``to``, ``type``, ``payload``) against the send-request schema."""
         if plainly_valid(to, type, payload):
             return
+        if isinstance(payload, Mapping) and not isinstance(payload, dict):
+            payload = dict(payload)  # e.g. a MappingProxyType: the API promises any Mapping
         request = {"to": to, "type": type, "payload": payload}
         checker = _request_checker()
         if not checker.is_valid(request):
-            raise _problems_error(
+            raise problems_error(
                 ErrorCode.INVALID_REQUEST_PARAMETERS, "send request", checker.problems(request)
             )
 
@@ -254,6 +272,38 @@ def type_name(value: object) -> str:
 # -- helpers ------------------------------------------------------------------------------
 
 
+def _connector_problems(loaded: _Loaded, config: Mapping[str, Any]) -> list[Problem]:
+    """The connector's own checks (its ``validate_config`` hook), as problems.
+
+    A hook that raises or answers in a shape the hook spec does not allow is a connector bug:
+    the caller gets a clean ``ConnectorError`` and the log keeps the traceback.
+    """
+    cid = loaded.connector_id
+    try:
+        answer = loaded.pm.hook.validate_config(config=config)
+        found = [_as_problem(item) for item in answer or ()]
+    except Exception as exc:
+        log.warning("connector %s validate_config raised %s", cid, type_name(exc), exc_info=True)
+        raise ConnectorError(
+            ErrorCode.GENERAL,
+            f"connector {cid} failed while checking the config ({type_name(exc)})",
+        ) from None
+    return found
+
+
+def _as_problem(item: object) -> Problem:
+    if isinstance(item, Problem):
+        if item.severity not in SEVERITIES:
+            raise ValueError("unknown severity")
+        return item
+    if isinstance(item, tuple) and len(item) in (2, 3) and all(isinstance(x, str) for x in item):
+        severity = item[2] if len(item) == 3 else "error"
+        if severity not in SEVERITIES:
+            raise ValueError("unknown severity")
+        return Problem(item[0], item[1], severity)
+    raise TypeError("validate_config must yield Problem objects or (path, message) pairs")
+
+
 def _load_entry_point(ep: EntryPoint, source: str) -> object:
     try:
         return ep.load()
@@ -285,7 +335,7 @@ def _check_metadata(source: str, meta: dict[str, Any]) -> None:
         for key in sorted({k for k in keys if keys.count(k) > 1}, key=str)
     ]
     if problems:
-        raise _problems_error(ErrorCode.INVALID_METADATA, f"metadata of {source}", problems)
+        raise problems_error(ErrorCode.INVALID_METADATA, f"metadata of {source}", problems)
 
 
 def _check_config_schema(source: str, schema: object) -> None:
@@ -316,17 +366,6 @@ def format_schema_path(parts: Iterable[object]) -> str:
 @functools.cache
 def _request_checker() -> SchemaChecker:
     return SchemaChecker(load_schema("send-request.schema.json"), root_name="(request)")
-
-
-def _problems_error(code: ErrorCode, what: str, problems: list[Problem]) -> ConnectorError:
-    count = len(problems)
-    summary = "; ".join(str(p) for p in problems)
-    noun = "problem" if count == 1 else "problems"
-    return ConnectorError(
-        code,
-        f"{what} is invalid ({count} {noun}): {summary}",
-        {"problems": [p.to_dict() for p in problems]},
-    )
 
 
 def _read_resource(pm: pluggy.PluginManager, path: str) -> bytes | None:

@@ -14,7 +14,7 @@ import math
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from jsonschema import ValidationError
@@ -30,6 +30,8 @@ _JSON_TYPE = {
     type(None): "null",
 }
 _MAX_QUOTE = 40
+# Longer unknown keys are never shown: API secrets are 32 characters and more.
+_MAX_KEY_SHOWN = 24
 # Far beyond any real config or request, yet small enough that validating the most a
 # document may hold stays quick.  Larger or deeper documents are refused before the schema
 # runs (jsonschema walks every item of an array, however many the schema allows).
@@ -39,19 +41,82 @@ MAX_PROBLEMS = 50
 _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
+#: How much a problem matters.  ``"error"``: every send would fail, or the config is unsafe;
+#: the config is refused.  ``"warning"``: only some sends are affected, or something looks
+#: wrong; the config is accepted and the warning shown wherever errors are.
+Severity = Literal["error", "warning"]
+SEVERITIES: tuple[Severity, ...] = ("error", "warning")
+
+
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with a config or a request: where, and what to do about it."""
+    """One thing wrong with a config or a request: where, what to do about it, how much it
+    matters."""
 
     path: str
     message: str
+    severity: Severity = "error"
 
     def __str__(self) -> str:
         return f"{self.path}: {self.message}"
 
     def to_dict(self) -> dict[str, str]:
-        """``{"path", "message"}``, for JSON output."""
-        return {"path": self.path, "message": self.message}
+        """``{"path", "message", "severity"}``, for JSON output."""
+        return {"path": self.path, "message": self.message, "severity": self.severity}
+
+
+def unknown_key_problem(
+    parent: Sequence[str | int],
+    key: object,
+    known: Sequence[str],
+    *,
+    severity: Severity = "error",
+    root: str = "(root)",
+    ignored: bool = False,
+) -> Problem:
+    """The problem for a key the schema does not know, at ``parent``.
+
+    A key is named only when it is short (at most 24 characters) or close to a known one (a
+    typo); a longer key is described by its length alone, since a secret pasted in the wrong
+    place becomes a key.  ``ignored=True`` says the key is left out (for a warning).
+    """
+    text = key if isinstance(key, str) else str(key)
+    what = "unknown key, ignored" if ignored else "unknown key"
+    hint = closest(text, known) if len(text) <= _MAX_QUOTE else None
+    if hint is not None or len(text) <= _MAX_KEY_SHOWN:
+        advice = f"did you mean {hint!r}?" if hint else "known keys: " + ", ".join(known)
+        return Problem(
+            format_path([*parent, text], root),
+            f"{what}; {advice}",
+            severity,
+        )
+    return Problem(
+        format_path(parent, root),
+        f"has an unknown key of {len(text)} characters{', ignored' if ignored else ''} "
+        "(not shown: it may be a secret pasted "
+        f"in the wrong place); known keys: {', '.join(known)}",
+        severity,
+    )
+
+
+def document_order(instance: object, parts: Sequence[str | int]) -> tuple[int, ...]:
+    """A sort key that puts problems in the order their places appear in the document:
+    ``templates[2]`` before ``templates[10]``, and keys in the order they were written
+    (a missing key after the keys that are there)."""
+    key: list[int] = []
+    node: Any = instance
+    for part in parts:
+        if isinstance(node, dict) and isinstance(part, str):
+            names = list(node)
+            key.append(names.index(part) if part in node else len(names))
+            node = node.get(part)
+        elif isinstance(node, list) and isinstance(part, int):
+            key.append(part)
+            node = node[part] if 0 <= part < len(node) else None
+        else:
+            key.append(part if isinstance(part, int) else 0)
+            node = None
+    return tuple(key)
 
 
 def format_path(parts: Iterable[str | int], root: str = "(root)") -> str:
@@ -92,14 +157,14 @@ def shape_problems(
 
     Walks without recursion and stops at the first size problem, so it is cheap on any input.
     """
-    found: list[Problem] = []
+    found: list[tuple[tuple[str | int, ...], Problem]] = []
     stack: list[tuple[object, tuple[str | int, ...]]] = [(instance, ())]
     seen = 1  # values met so far, counting those still on the stack
     while stack and len(found) < MAX_PROBLEMS:
         value, parts = stack.pop()
         reason = _unfit_scalar(value)
         if reason:
-            found.append(Problem(format_path(parts, root), reason))
+            found.append((parts, Problem(format_path(parts, root), reason)))
         if not isinstance(value, dict | list) or not value:
             continue
         if len(parts) >= max_depth:
@@ -112,23 +177,17 @@ def shape_problems(
         if isinstance(value, dict):
             for key, item in value.items():
                 if not isinstance(key, str):
-                    found.append(
-                        Problem(
-                            format_path(parts, root),
-                            f"has a key that is {_type_name(key)}, not text",
-                        )
-                    )
+                    reason = f"has a key that is {_type_name(key)}, not text"
+                    found.append((parts, Problem(format_path(parts, root), reason)))
                 elif not is_unicode(key):
-                    found.append(
-                        Problem(
-                            format_path(parts, root), "has a key that is not valid Unicode text"
-                        )
-                    )
+                    reason = "has a key that is not valid Unicode text"
+                    found.append((parts, Problem(format_path(parts, root), reason)))
                 else:
                     stack.append((item, (*parts, key)))
         else:
             stack.extend((item, (*parts, i)) for i, item in enumerate(value))
-    return sorted(found, key=lambda p: p.path)
+    found.sort(key=lambda item: document_order(instance, item[0]))
+    return [problem for _, problem in found]
 
 
 def _unfit_scalar(value: object) -> str | None:
@@ -191,33 +250,24 @@ class SchemaChecker:
         unfit = shape_problems(instance, self.root_name)
         if unfit:
             return unfit
-        found: dict[Problem, None] = {}  # ordered, and a repeat is found at no cost
-        missing_types: dict[str, list[str]] = {}
+        found: dict[Problem, tuple[int, ...]] = {}  # a repeat is found at no cost
+        more = False
         for error in self._validator.iter_errors(instance):  # type: ignore[arg-type]
-            for problem in self._explain(error, missing_types):
-                found[problem] = None
-                if len(found) >= MAX_PROBLEMS:
-                    break
+            for parts, problem in self._explain(error):
+                found.setdefault(problem, document_order(instance, parts))
             if len(found) >= MAX_PROBLEMS:
-                more = Problem(self.root_name, "has more problems than listed; fix these first")
-                found[more] = None
+                more = True
                 break
-        for path, types in missing_types.items():
-            example = f'{{"usageType": "{types[0]}", "templateCode": "<template id>"}}'
-            found[
-                Problem(
-                    path,
-                    f"no template for usageType {', '.join(types)}; add one per type, "
-                    f"e.g. {example}",
-                )
-            ] = None
-        return sorted(found, key=lambda p: p.path)
+        ordered = sorted(found, key=lambda p: found[p])[:MAX_PROBLEMS]
+        if more:
+            ordered.append(
+                Problem(self.root_name, "has more problems than listed; fix these first")
+            )
+        return ordered
 
     # -- one error → problems -------------------------------------------------------------
 
-    def _explain(
-        self, error: ValidationError, missing_types: dict[str, list[str]]
-    ) -> Iterator[Problem]:
+    def _explain(self, error: ValidationError) -> Iterator[tuple[list[str | int], Problem]]:
         parts = list(error.absolute_path)
         path = format_path(parts, self.root_name)
         keyword = str(error.validator)
@@ -232,19 +282,15 @@ class SchemaChecker:
             for name in limit:
                 if isinstance(value, dict) and name not in value:
                     title = props.get(name, {}).get("title", name)
-                    yield Problem(format_path([*parts, name]), f"missing; {title} is required")
+                    where = [*parts, name]
+                    yield where, Problem(format_path(where), f"missing; {title} is required")
         elif keyword == "additionalProperties" and isinstance(value, dict):
             known = list(schema.get("properties", {}))
             for key in value:
-                if key in known:
-                    continue
-                hint = closest(str(key), known)
-                advice = f"did you mean {hint!r}?" if hint else "allowed: " + ", ".join(known)
-                yield Problem(format_path([*parts, str(key)]), f"unknown key; {advice}")
-        elif keyword == "contains" and _const_usage_type(limit):
-            missing_types.setdefault(path, []).append(_const_usage_type(limit))
+                if key not in known:
+                    yield [*parts, key], unknown_key_problem(parts, key, known, root=self.root_name)
         elif keyword == "type":
-            yield Problem(path, f"must be {_expected_type(limit)}, not {_type_name(value)}")
+            yield parts, Problem(path, f"must be {_expected_type(limit)}, not {_type_name(value)}")
         elif keyword in ("enum", "const"):
             allowed = limit if keyword == "enum" else [limit]
             shown = "a value" if secret else quote(value)
@@ -254,13 +300,16 @@ class SchemaChecker:
                 if hint
                 else "use one of " + ", ".join(str(a) for a in allowed)
             )
-            yield Problem(path, f"{shown} is not allowed; {advice}")
+            yield parts, Problem(path, f"{shown} is not allowed; {advice}")
         elif keyword in ("minLength", "pattern") and value == "":
-            yield Problem(path, "must not be empty")
+            yield parts, Problem(path, "must not be empty")
         elif keyword == "pattern" and isinstance(value, str):
-            yield Problem(path, _pattern_message(value, field, schema))
+            yield parts, Problem(path, _pattern_message(value, field, schema))
+        elif isinstance(schema.get("errorMessage"), str):
+            # The schema's own words for a rule (e.g. what a "contains" asks for).
+            yield parts, Problem(path, schema["errorMessage"])
         else:
-            yield Problem(path, _generic_message(keyword, limit, value))
+            yield parts, Problem(path, _generic_message(keyword, limit, value))
 
     def _field_schema(self, parts: Sequence[str | int]) -> dict[str, Any]:
         """The schema of the field at ``parts``, with ``$ref`` targets merged under its own keys."""
@@ -283,14 +332,6 @@ class SchemaChecker:
         merged = dict(self._resolve(target) if isinstance(target, dict) else {})
         merged.update({k: v for k, v in node.items() if k != "$ref"})
         return merged
-
-
-def _const_usage_type(subschema: object) -> str:
-    if not isinstance(subschema, dict):
-        return ""
-    usage = subschema.get("properties", {}).get("usageType", {})
-    const = usage.get("const") if isinstance(usage, dict) else None
-    return const if isinstance(const, str) else ""
 
 
 def _expected_type(expected: object) -> str:

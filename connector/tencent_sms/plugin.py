@@ -13,12 +13,13 @@ from collections.abc import Iterable, Mapping
 from contextlib import AbstractContextManager, closing, nullcontext
 from typing import TYPE_CHECKING, Any
 
-from ..kit import ConnectorError, ErrorCode, SendResult, hookimpl
+from ..kit import ConnectorError, ErrorCode, Problem, SendResult, hookimpl
 from ..kit._cache import FingerprintCache, config_fingerprint
 from ..kit._resources import load_schema, read_bytes
 from . import settings as settings_mod
 from .errors import NO_CODE, tencent_error, text_field
 from .phone import mask, normalize
+from .settings import MAINLAND_FIRST
 from .templates import choose_template, template_params
 
 if TYPE_CHECKING:
@@ -75,8 +76,8 @@ class TencentSmsConnector:
         return read_bytes("metadata", METADATA_DIR, name)
 
     @hookimpl
-    def validate_config(self, config: Mapping[str, Any]) -> Iterable[tuple[str, str]]:
-        """Repeated usage types, an unsafe endpoint, a missing CA file."""
+    def validate_config(self, config: Mapping[str, Any]) -> Iterable[Problem]:
+        """What the schema cannot say (see :func:`settings.problems`), errors and warnings."""
         return list(settings_mod.problems(config))
 
     @hookimpl
@@ -87,7 +88,7 @@ class TencentSmsConnector:
         started = time.monotonic()
         shown, route_name, request_id, outcome = "-", "-", None, "error"
         try:
-            phone = normalize(to)
+            phone = normalize(to, mainland_first=config.get("phoneFormat") == MAINLAND_FIRST)
             shown, route_name = mask(phone.e164), phone.route
             with self._client_for(config) as client:
                 route = client.settings.route(phone.route)

@@ -16,15 +16,25 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from ..kit import Problem, TemplateType, closest, format_path, unknown_key_problem
 from ..kit._resources import load_schema
 from .phone import Route
 
 DEFAULT_PARAMS = ("code",)
+#: The ``phoneFormat`` value that reads bare 11-digit ``1…`` numbers as mainland mobiles first.
+MAINLAND_FIRST = "mainlandFirst"
 # Tencent API keys are ASCII; the SecretId travels in the Authorization header, where any
 # other character would break the request rather than be refused by Tencent.
 _API_KEY = re.compile(r"[\x21-\x7e]+")
 _HOST_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _HOST_NAME = re.compile(rf"{_HOST_LABEL}(?:\.{_HOST_LABEL})*\.?")
+# Tencent template IDs are digits; anything else (the form's "<template-code>") is unset.
+_TEMPLATE_ID = re.compile(r"[0-9]{1,20}")
+_PLACEHOLDER = re.compile(r"<[^<>]*>")
+GENERIC = TemplateType.GENERIC.value
+_USAGE_TYPES = [t.value for t in TemplateType if t is not TemplateType.TEST]
+_TEMPLATE_KEYS = ["usageType", "templateCode", "params"]
+_INTERNATIONAL_KEYS = ["sdkAppId", "signName", "templates"]
 
 
 @dataclass(frozen=True)
@@ -82,7 +92,7 @@ def read_settings(config: Mapping[str, Any]) -> Settings:
         "mainland", config["sdkAppId"], config["signName"], _templates(config["templates"])
     )
     intl_block = config.get("international")
-    if intl_block is None:
+    if not intl_block:  # absent, or {} as Logto's console saves an untouched field
         international = RouteSettings(
             "international", mainland.sdk_app_id, mainland.sign_name, mainland.templates
         )
@@ -109,67 +119,153 @@ def read_settings(config: Mapping[str, Any]) -> Settings:
 
 
 def _templates(items: Sequence[Mapping[str, Any]]) -> dict[str, Template]:
-    return {
-        item["usageType"]: Template(
-            item["usageType"], item["templateCode"], tuple(item.get("params", DEFAULT_PARAMS))
-        )
-        for item in items
-    }
-
-
-def problems(config: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
-    """What the schema cannot say: the keys' characters, control characters in the sign,
-    repeated usage types, the endpoint's safety, the CA file."""
-    for key in ("accessKeyId", "accessKeySecret"):
-        if not _API_KEY.fullmatch(config[key]):
-            # Never quote the value: for the secret that would be a leak.
-            yield (
-                key,
-                (
-                    "has a character no Tencent API key has (a space, a look-alike "
-                    "letter or an invisible one); copy it again from the console"
-                ),
-            )
-    yield from _control_characters("signName", config["signName"])
-    yield from _duplicate_types("templates", config["templates"])
-    intl = config.get("international")
-    if isinstance(intl, Mapping):
-        yield from _control_characters("international.signName", intl.get("signName"))
-        yield from _duplicate_types("international.templates", intl["templates"])
-    if "endpoint" in config:
-        reason = endpoint_problem(config["endpoint"])
-        if reason:
-            yield "endpoint", reason
-    ca_bundle = config.get("caBundle")
-    if ca_bundle is not None and not os.path.isfile(ca_bundle):
-        yield "caBundle", "no such file; give the path of a PEM file with the CA certificates"
-
-
-def _control_characters(path: str, text: object) -> Iterator[tuple[str, str]]:
-    if isinstance(text, str) and any(unicodedata.category(c) in ("Cc", "Cf") for c in text):
-        yield (
-            path,
-            (
-                "has a control or invisible formatting character; type the sign name "
-                "again exactly as the SMS console shows it"
-            ),
-        )
-
-
-def _duplicate_types(
-    path: str, templates: Sequence[Mapping[str, Any]]
-) -> Iterator[tuple[str, str]]:
-    seen: dict[str, int] = {}
-    for index, item in enumerate(templates):
+    """The template of each usage type: the first entry wins, as in Logto; an entry whose
+    templateCode is not a template ID (a placeholder) leaves its type unset."""
+    found: dict[str, Template] = {}
+    for item in items:
         usage = item["usageType"]
-        if usage in seen:
-            yield (
-                f"{path}[{index}].usageType",
-                f"{usage} already has a template (templates[{seen[usage]}]); "
-                "keep one template per usageType",
+        if usage in found or not _TEMPLATE_ID.fullmatch(item["templateCode"]):
+            continue
+        found[usage] = Template(
+            usage, item["templateCode"], tuple(item.get("params", DEFAULT_PARAMS))
+        )
+    return found
+
+
+def problems(config: Mapping[str, Any]) -> Iterator[Problem]:
+    """What the schema cannot say, in the order the keys appear in the config.
+
+    Errors: a form placeholder left in a key or the sign, characters no API key has, control
+    characters or line breaks in a sign, a Generic template without a template ID, an unsafe
+    endpoint, a missing CA file.  Warnings: unknown keys (ignored), placeholder or non-numeric
+    template IDs (that type uses Generic), repeated usage types (the first wins, as in
+    Logto), usage types no flow sends.
+    """
+    known = list(_schema_properties())
+    for key, value in config.items():
+        if key in ("accessKeyId", "accessKeySecret", "signName") and _PLACEHOLDER.fullmatch(value):
+            # Logto's form shows "<access-key-id>" and the like; left in, every send fails.
+            yield Problem(key, "is still the form's placeholder; enter the real value")
+        elif key in ("accessKeyId", "accessKeySecret"):
+            if not _API_KEY.fullmatch(value):
+                # Never quote the value: for the secret that would be a leak.
+                yield Problem(
+                    key,
+                    "has a character no Tencent API key has (a space, a look-alike "
+                    "letter or an invisible one); copy it again from the console",
+                )
+        elif key == "signName":
+            yield from _control_characters(["signName"], value)
+        elif key == "templates":
+            yield from _template_problems(["templates"], value)
+        elif key == "international" and value:
+            yield from _international_problems(value)
+        elif key == "endpoint":
+            reason = endpoint_problem(value)
+            if reason:
+                yield Problem("endpoint", reason)
+        elif key == "caBundle":
+            if not os.path.isfile(value):
+                yield Problem(
+                    "caBundle", "no such file; give the path of a PEM file with the CA certificates"
+                )
+        elif key not in known:
+            yield unknown_key_problem(
+                [], key, known, severity="warning", root="(config)", ignored=True
             )
-        else:
-            seen[usage] = index
+
+
+@functools.cache
+def _schema_properties() -> dict[str, Any]:
+    properties: dict[str, Any] = load_schema("tencent-sms.config.schema.json")["properties"]
+    return properties
+
+
+def _international_problems(block: Mapping[str, Any]) -> Iterator[Problem]:
+    for key, value in block.items():
+        if key == "signName":
+            yield from _control_characters(["international", "signName"], value)
+        elif key == "templates":
+            yield from _template_problems(["international", "templates"], value)
+        elif key not in _INTERNATIONAL_KEYS:
+            yield unknown_key_problem(
+                ["international"],
+                key,
+                _INTERNATIONAL_KEYS,
+                severity="warning",
+                ignored=True,
+            )
+
+
+def _control_characters(parts: list[str | int], text: object) -> Iterator[Problem]:
+    # Cc/Cf: control and invisible formatting characters; Zl/Zp: U+2028 and U+2029, line
+    # and paragraph separators that a schema's "no line breaks" must also mean.
+    if isinstance(text, str) and any(
+        unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in text
+    ):
+        yield Problem(
+            format_path(parts),
+            "has a control character, a line break or an invisible formatting character; "
+            "type the sign name again exactly as the SMS console shows it",
+        )
+
+
+def _template_problems(
+    parts: list[str | int], templates: Sequence[Mapping[str, Any]]
+) -> Iterator[Problem]:
+    """Each entry in turn: unknown keys, unknown or repeated usage types, template IDs."""
+    where = format_path(parts)
+    first: dict[str, int] = {}
+    for index, item in enumerate(templates):
+        at = [*parts, index]
+        usage, code = item["usageType"], item["templateCode"]
+        for key in item:
+            if key not in _TEMPLATE_KEYS:
+                yield unknown_key_problem(at, key, _TEMPLATE_KEYS, severity="warning", ignored=True)
+        usage_path = format_path([*at, "usageType"])
+        if usage in first:
+            yield Problem(
+                usage_path,
+                f"{usage} already has a template ({where}[{first[usage]}]); the first one is "
+                "used and this one ignored, as in Logto; keep one template per usageType",
+                "warning",
+            )
+            continue
+        first[usage] = index
+        if usage == TemplateType.TEST.value:
+            yield Problem(
+                usage_path,
+                "Test is deprecated and no flow sends it; this template is never used",
+                "warning",
+            )
+        elif usage not in _USAGE_TYPES:
+            hint = closest(usage, _USAGE_TYPES) if len(usage) <= 64 else None
+            advice = f"did you mean {hint!r}?" if hint else "use one of " + ", ".join(_USAGE_TYPES)
+            yield Problem(
+                usage_path,
+                f"is not a usage type any flow sends, so this template is never used; {advice}",
+                "warning",
+            )
+        if not _TEMPLATE_ID.fullmatch(code):
+            yield _template_code_problem([*at, "templateCode"], usage, code)
+
+
+def _template_code_problem(parts: list[str | int], usage: str, code: str) -> Problem:
+    what = "is empty" if code == "" else "is not a template ID (digits from the SMS console)"
+    if _PLACEHOLDER.fullmatch(code):
+        what = "is still a placeholder"
+    if usage == GENERIC:
+        return Problem(
+            format_path(parts),
+            f"{what}; the Generic template serves every type without its own, so it needs "
+            "the ID of an approved template",
+        )
+    return Problem(
+        format_path(parts),
+        f"{what}, so {usage} counts as unset and its messages use the Generic template; "
+        "give its template ID, or remove the entry",
+        "warning",
+    )
 
 
 def endpoint_problem(endpoint: str) -> str | None:

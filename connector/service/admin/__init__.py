@@ -11,7 +11,7 @@ from ._auth import AdminCredential
 from ._guide import render_guide
 from ._redact import mask_phone
 from ._store import ConfigStore, ConfigVersion
-from ._views import CSP, AdminSettings, admin_blueprint, problem_dict
+from ._views import CSP, AdminSettings, admin_blueprint
 
 __all__ = [
     "CSP",
@@ -21,6 +21,5 @@ __all__ = [
     "ConfigVersion",
     "admin_blueprint",
     "mask_phone",
-    "problem_dict",
     "render_guide",
 ]

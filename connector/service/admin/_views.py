@@ -25,9 +25,10 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 
 from ...kit import (
+    ConfigReport,
     ConnectorError,
     ConnectorHost,
-    Problem,
+    FormItem,
     TemplateType,
     UnknownConnectorError,
     keep_secrets,
@@ -260,7 +261,7 @@ def admin_blueprint(host: ConnectorHost, store: ConfigStore, settings: AdminSett
             config = {
                 item["key"]: item["defaultValue"]
                 for item in meta.get("formItems", [])
-                if "defaultValue" in item and item["key"] not in keys
+                if "defaultValue" in item and item["key"] not in keys and not _unset(item)
             }
             secrets_set = []
         readme = meta.get("readme") or ""
@@ -305,7 +306,7 @@ def admin_blueprint(host: ConnectorHost, store: ConfigStore, settings: AdminSett
     def validate(cid: str) -> BaseResponse:
         cid = _metadata(host, cid)["id"]
         config = console.with_kept_secrets(cid, _body_object("config"))
-        return jsonify(_report(host.config_problems(cid, config)))
+        return jsonify(_report(host.check_config(cid, config)))
 
     @bp.post("/api/connectors/<cid>/test")
     def test_send(cid: str) -> BaseResponse:
@@ -335,7 +336,7 @@ def admin_blueprint(host: ConnectorHost, store: ConfigStore, settings: AdminSett
                     "code": exc.code.value,
                     "message": scrub_phone(exc.message, to),
                     "data": details,
-                    **_report(_problems_of(exc)),
+                    **_failure_report(exc),
                 }
             )
         shown = result.to_dict()
@@ -347,7 +348,7 @@ def admin_blueprint(host: ConnectorHost, store: ConfigStore, settings: AdminSett
         cid = _metadata(host, cid)["id"]
         note = _body().get("note")
         config = console.with_kept_secrets(cid, _body_object("config"))
-        report = _report(host.config_problems(cid, config))
+        report = _report(host.check_config(cid, config))
         if report["errors"]:
             refused = jsonify({"ok": False, "message": "the config has errors", **report})
             refused.status_code = 400
@@ -408,32 +409,44 @@ def admin_blueprint(host: ConnectorHost, store: ConfigStore, settings: AdminSett
 # -- helpers ---------------------------------------------------------------------------------
 
 
-def problem_dict(problem: Problem) -> dict[str, str]:
-    """A host problem for the page: path, message and severity.
-
-    Until the host reports severities, every problem it finds is an error.
-    """
-    return {"path": problem.path, "message": problem.message, "severity": "error"}
-
-
-def _report(problems: list[Problem]) -> dict[str, Any]:
-    shown = [problem_dict(p) for p in problems]
+def _report(report: ConfigReport) -> dict[str, Any]:
+    """A host's verdict for the page: every problem with its path and severity."""
     return {
-        "problems": shown,
-        "errors": sum(p["severity"] == "error" for p in shown),
-        "warnings": sum(p["severity"] == "warning" for p in shown),
+        "problems": [p.to_dict() for p in (*report.errors, *report.warnings)],
+        "errors": len(report.errors),
+        "warnings": len(report.warnings),
     }
 
 
-def _problems_of(exc: ConnectorError) -> list[Problem]:
-    listed = exc.data.get("problems")
-    if not isinstance(listed, list):
-        return []
-    return [
-        Problem(str(p.get("path", "")), str(p.get("message", "")))
+def _failure_report(exc: ConnectorError) -> dict[str, Any]:
+    """The problems a refused send carries (a config with errors), in the same shape."""
+    listed: list[Any] = []
+    for key in ("problems", "warnings"):
+        value = exc.data.get(key)
+        listed += value if isinstance(value, list) else []
+    found = [
+        {
+            "path": str(p.get("path", "")),
+            "message": str(p.get("message", "")),
+            "severity": str(p.get("severity", "error")),
+        }
         for p in listed
         if isinstance(p, dict)
     ]
+    return {
+        "problems": found,
+        "errors": sum(p["severity"] == "error" for p in found),
+        "warnings": sum(p["severity"] == "warning" for p in found),
+    }
+
+
+def _unset(item: FormItem) -> bool:
+    """A default the form reads as "not set" (as the page does for what an admin clears):
+    empty text, or ``{}`` in an optional Json item (what Logto's console saves for it)."""
+    value = item.get("defaultValue")
+    if value is None or value == "":
+        return True
+    return item["type"] == "Json" and value == {} and not item.get("required")
 
 
 def _metadata(host: ConnectorHost, cid: str) -> Any:
