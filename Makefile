@@ -38,8 +38,9 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check connector tests bench examples
 	$(BIN)/mypy --strict
 
+# `make bench BENCH_ARGS="--quick --only send,startup --output PATH"` passes options through.
 bench: $(STAMP)
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) $(JS)/node_modules build dist .pytest_cache .mypy_cache .ruff_cache

@@ -13,10 +13,13 @@ import json
 import resource
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from ._plan import Plan
+from ._sections import Judged, Results, Section, judge, target_cells
+from ._table import Table, ratio
 from .sends import CODE, CONNECTOR_ID, TYPE, mainland_numbers
 
 
@@ -93,3 +96,46 @@ def run_memory(emulator: Any, plan: Plan) -> dict[str, Any]:
 
 if __name__ == "__main__":
     print(json.dumps(measure(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]))))
+
+
+def _targets(results: Results) -> list[Judged]:
+    return [
+        judge(
+            "growth",
+            f"RSS after {results['total']:,} sends / after {results['first']:,}",
+            "<= 1.05",
+            results["growth_ratio"],
+            "x",
+            lambda v: v <= 1.05,
+        )
+    ]
+
+
+def _rows(table: Table, memory: Results, judged: Mapping[str, Judged]) -> None:
+    table.section(
+        "6. memory (fresh process, each send to a new number)",
+        memory.get("other_processes_cpus"),
+    )
+    peaks = memory.get("peak_so_far_kib", {})
+    for key, value in memory["rss_kib"].items():
+        peak = f"  (peak so far {peaks[key] / 1024:.1f})" if key in peaks else ""
+        table.row(f"RSS {key}", f"{value / 1024:.1f} MiB{peak}")
+    table.row("peak RSS (VmHWM)", f"{memory['peak_rss_kib'] / 1024:.1f} MiB")
+    table.row(
+        f"RSS after {memory['total']:,} sends / after {memory['first']:,}",
+        ratio(memory["growth_ratio"]),
+        "",
+        *target_cells(judged, "growth"),
+    )
+
+
+SECTIONS = (
+    Section(
+        name="memory",
+        order=60,
+        needs_emulator=True,
+        run=lambda plan, context: run_memory(context.emulator, plan),
+        rows=_rows,
+        targets=_targets,
+    ),
+)

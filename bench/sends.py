@@ -22,6 +22,9 @@ from urllib.parse import urlsplit
 
 from ._plan import Plan
 from ._rounds import Contender, compare, ratio_per_round, spread
+from ._sections import Judged, Results, Section, judge, target_cells
+from ._signed import SignedHeaders
+from ._table import Table, rate, ratio, span
 
 CONNECTOR_ID = "tencent-short-message-service"
 SAME_NUMBER = "+8613800138000"
@@ -59,16 +62,9 @@ def request_body(config: Mapping[str, Any], number: str) -> bytes:
 
 
 def presigned(config: Mapping[str, Any]) -> tuple[bytes, dict[str, str]]:
-    """One request body and its headers, signed now with the connector's own client."""
-    from connector.tencent_sms.client import SendSmsClient
-    from connector.tencent_sms.settings import read_settings
-
-    client = SendSmsClient(read_settings(config))
-    try:
-        body = request_body(config, SAME_NUMBER)
-        return body, client.signed_headers(body, int(time.time()))
-    finally:
-        client.close()
+    """One request body and its headers, signed now as the connector's client signs."""
+    body = request_body(config, SAME_NUMBER)
+    return body, SignedHeaders(config)(body, int(time.time()))
 
 
 def _host_send(
@@ -188,6 +184,7 @@ def _layers(host: Any, config: Mapping[str, Any], url: str) -> list[Contender]:
     body = request_body(config, SAME_NUMBER)
     params = json.loads(body)
     client = SendSmsClient(read_settings(config))
+    signed_headers = SignedHeaders(config)
     session = requests.Session()
     session.trust_env = False
     target = url + "/"
@@ -199,7 +196,7 @@ def _layers(host: Any, config: Mapping[str, Any], url: str) -> list[Contender]:
         return client.send(params)
 
     def signed_post() -> object:
-        headers = client.signed_headers(body, int(time.time()))
+        headers = signed_headers(body, int(time.time()))
         return session.post(target, data=body, headers=headers, timeout=(3.0, 5.0)).content
 
     return [
@@ -288,7 +285,7 @@ def run_send(emulator: Any, plan: Plan) -> dict[str, Any]:
     requests_seen = after["requests"] - before["requests"]
     delivered = after["delivered"] - before["delivered"]
     p50 = {key: m.round_p50s for key, m in measured.items()}
-    rate = {key: m.round_rates for key, m in measured.items()}
+    rates = {key: m.round_rates for key, m in measured.items()}
     return {
         "contenders": {
             c.key: {"key": c.key, "label": c.label.strip(), **measured[c.key].summary()}
@@ -298,7 +295,7 @@ def run_send(emulator: Any, plan: Plan) -> dict[str, Any]:
             "a_over_b_p50": ratio_per_round(p50["a"], p50["b"]),
             "a_same_over_b_p50": ratio_per_round(p50["a_same"], p50["b"]),
             "c_over_a_p50": ratio_per_round(p50["c"], p50["a"]),
-            "a_over_c_sends_per_s": ratio_per_round(rate["a"], rate["c"]),
+            "a_over_c_sends_per_s": ratio_per_round(rates["a"], rates["c"]),
             "b_over_d_p50": ratio_per_round(p50["b"], p50["d"]),
             "b_over_e_p50": ratio_per_round(p50["b"], p50["e"]),
             "a_over_e_p50": ratio_per_round(p50["a"], p50["e"]),
@@ -369,3 +366,132 @@ def run_threads(emulator: Any, plan: Plan) -> dict[str, Any]:
         "threads": {str(n): spread(rates[n]) for n in counts},
         "ratio_8_over_1": ratio_per_round(rates[8], rates[1]),
     }
+
+
+# -- the sections ----------------------------------------------------------------------------
+
+
+def _send_targets(results: Results) -> list[Judged]:
+    r = results["ratios"]["a_over_b_p50"]
+    s = results["ratios"]["c_over_a_p50"]
+    return [
+        judge(
+            "a_over_b",
+            "(a)/(b) send latency",
+            "<= 1.15",
+            r["median"],
+            "x",
+            lambda v: v <= 1.15,
+            r,
+        ),
+        judge(
+            "c_over_a",
+            "(c)/(a) SDK latency over ours",
+            ">= 1.5",
+            s["median"],
+            "x",
+            lambda v: v >= 1.5,
+            s,
+        ),
+    ]
+
+
+_SEND_RATIOS = (
+    ("a_over_b_p50", "(a)/(b) p50 latency", "a_over_b"),
+    ("a_same_over_b_p50", "(a')/(b) p50 latency", ""),
+    ("c_over_a_p50", "(c)/(a) p50 latency", "c_over_a"),
+    ("a_over_c_sends_per_s", "(a)/(c) sends per second", ""),
+    ("b_over_e_p50", "(b)/(e) p50 latency (requests over urllib3)", ""),
+    ("b_over_d_p50", "(b)/(d) p50 latency (requests over http.client)", ""),
+)
+
+
+def _send_rows(table: Table, send: Results, judged: Mapping[str, Judged]) -> None:
+    table.section(
+        "1. one send, single thread (emulator in its own process; keep-alive)",
+        send.get("other_processes_cpus"),
+    )
+    table.row("", "  p50 /   p99 ms   sends/s  cpu ms: ours + emulator")
+    for c in send["contenders"].values():
+        rounds = c["per_second_rounds"]
+        table.row(
+            ("  " if c["key"].startswith("layer_") else "") + c["label"],
+            f"{c['p50_ms']:5.2f} / {c['p99_ms']:5.2f}   {rate(c['per_second']):>8}  "
+            f"{c['client_cpu_ms_per_call']:.2f} + {c['server_cpu_ms_per_call']:.2f}",
+            span(rate(min(rounds)), rate(max(rounds))),
+        )
+    for key, label, target in _SEND_RATIOS:
+        r = send["ratios"][key]
+        table.row(
+            label,
+            ratio(r["median"]),
+            span(ratio(r["min"]), ratio(r["max"])),
+            *target_cells(judged, target),
+        )
+    table.row("where (a)'s extra time goes", "p50 added   client cpu added")
+    for layer in send["layer_costs"]:
+        d = layer["p50_ms"]
+        table.row(
+            f"  {layer['what']}",
+            f"{d['median']:+.3f} ms   {layer['client_cpu_ms']:+.3f} ms",
+            f"{d['min']:+.3f} – {d['max']:+.3f} ms",
+        )
+    table.row(
+        "emulator accepted every send",
+        f"{send['emulator_delivered']:,} of {send['emulator_requests']:,}",
+    )
+
+
+def _threads_targets(results: Results) -> list[Judged]:
+    r = results["ratio_8_over_1"]
+    return [
+        judge(
+            "8_over_1",
+            "8 threads over 1 thread, sends per second",
+            "> 1",
+            r["median"],
+            "x",
+            lambda v: v > 1.0,
+            r,
+        )
+    ]
+
+
+def _threads_rows(table: Table, threads: Results, judged: Mapping[str, Judged]) -> None:
+    table.section(
+        f"5. threads sharing one host ({threads['sends_per_round']} sends a round)",
+        threads.get("other_processes_cpus"),
+    )
+    for n, s in threads["threads"].items():
+        table.row(
+            f"{n} thread{'s' if n != '1' else ''}",
+            rate(s["median"]),
+            span(rate(s["min"]), rate(s["max"])),
+        )
+    r = threads["ratio_8_over_1"]
+    table.row(
+        "8 threads / 1 thread",
+        ratio(r["median"]),
+        span(ratio(r["min"]), ratio(r["max"])),
+        *target_cells(judged, "8_over_1"),
+    )
+
+
+SECTIONS = (
+    Section(
+        name="send",
+        order=10,
+        needs_emulator=True,
+        run=lambda plan, context: run_send(context.emulator, plan),
+        rows=_send_rows,
+        targets=_send_targets,
+    ),
+    Section(
+        name="threads",
+        order=50,
+        needs_emulator=True,
+        run=lambda plan, context: run_threads(context.emulator, plan),
+        rows=_threads_rows,
+        targets=_threads_targets,
+    ),
+)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from types import SimpleNamespace
 from typing import Any
 
 from ._plan import Plan
 from ._rounds import Contender, compare_micro, ratio_per_round
+from ._sections import Judged, Results, Section
+from ._table import Table, rate, ratio, span
 from .sends import SAME_NUMBER, request_body
 
 _HOST = "sms.tencentcloudapi.com"
@@ -18,7 +21,7 @@ def run_signing(config: dict[str, Any], plan: Plan) -> dict[str, Any]:
     """Sign the same SendSms body with both signers; check that they agree first."""
     from tencentcloud.common.abstract_client import AbstractClient
 
-    from connector.tencent_sms.signing import Signer, sign, utc_date
+    from connector.signing import Signer, sign, utc_date
 
     secret_id, secret_key = config["accessKeyId"], config["accessKeySecret"]
     body = request_body(config, SAME_NUMBER)
@@ -86,3 +89,28 @@ def run_signing(config: dict[str, Any], plan: Plan) -> dict[str, Any]:
             "Signer derives the signing key once a day and the fixed canonical headers once",
         ],
     }
+
+
+def _rows(table: Table, signing: Results, judged: Mapping[str, Judged]) -> None:
+    table.section("3. TC3 signing", signing.get("other_processes_cpus"))
+    for c in signing["contenders"].values():
+        rounds = c["per_second_rounds"]
+        table.row(c["label"], rate(c["per_second"]), span(rate(min(rounds)), rate(max(rounds))))
+    for key, label in (
+        ("ours_over_sdk", "ours / SDK, signatures per second"),
+        ("client_signer_over_sdk", "client Signer / SDK, signatures per second"),
+    ):
+        r = signing["ratios"][key]
+        table.row(label, ratio(r["median"]), span(ratio(r["min"]), ratio(r["max"])))
+    table.row("signatures agree", "yes" if signing["signatures_agree"] else "NO")
+
+
+SECTIONS = (
+    Section(
+        name="signing",
+        order=30,
+        needs_emulator=False,
+        run=lambda plan, context: run_signing(context.config, plan),
+        rows=_rows,
+    ),
+)

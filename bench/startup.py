@@ -16,12 +16,11 @@ from typing import Any
 
 from ._plan import Plan
 from ._rounds import spread
+from ._sections import Judged, Results, Section, judge, target_cells
+from ._table import Table, ms, span
 
 HEAVY = ("requests", "urllib3", "jsonschema", "phonenumbers", "tencentcloud")
 HOST_CODE = "from connector.kit import ConnectorHost; ConnectorHost().ids()"
-# The host may remember, on disk, that a connector passed its load-time checks (which need
-# jsonschema); with this set it checks every time, as on a machine's very first run.
-NO_CHECK_CACHE: Mapping[str, str | None] = {"LOGTO_CONNECTOR_CACHE_DIR": "off"}
 
 # What each check runs in a fresh interpreter before reading sys.modules.
 _MODULE_CHECKS: dict[str, tuple[str, Mapping[str, str | None]]] = {
@@ -30,7 +29,6 @@ _MODULE_CHECKS: dict[str, tuple[str, Mapping[str, str | None]]] = {
     "import connector.tencent_sms.plugin": ("import connector.tencent_sms.plugin", {}),
     "import connector.cli": ("import connector.cli", {}),
     "ConnectorHost()": (HOST_CODE, {}),
-    "ConnectorHost(), check cache off": (HOST_CODE, NO_CHECK_CACHE),
 }
 
 
@@ -151,10 +149,6 @@ def run_startup(plan: Plan) -> dict[str, Any]:
                 cached,
             ),
             "logto-connector list": ([script, "list"], cached),
-            "logto-connector list, check cache off": (
-                [script, "list"],
-                {**cached, **{k: v for k, v in NO_CHECK_CACHE.items() if v is not None}},
-            ),
         }
         if os.environ.get("PYTHONDONTWRITEBYTECODE"):
             commands["logto-connector list, no bytecode (as this shell)"] = (
@@ -182,3 +176,64 @@ def run_startup(plan: Plan) -> dict[str, Any]:
         },
         "importtime": imports,
     }
+
+
+_QUIET_IMPORTS = (
+    "import connector.kit",
+    "import connector.tencent_sms",
+    "import connector.tencent_sms.plugin",
+)
+
+
+def _targets(results: Results) -> list[Judged]:
+    loaded = results["modules_loaded"]
+    clean = all(
+        not loaded[name][module] for name in _QUIET_IMPORTS for module in ("requests", "jsonschema")
+    )
+    return [
+        judge(
+            "light_imports",
+            "importing the connector loads neither requests nor jsonschema",
+            "true",
+            clean,
+            "",
+            lambda v: v == 1.0,
+        )
+    ]
+
+
+def _rows(table: Table, startup: Results, judged: Mapping[str, Judged]) -> None:
+    table.section(
+        f"4. start-up (fresh processes, median of {startup['runs']}; no time target)",
+        startup.get("other_processes_cpus"),
+    )
+    for name, w in startup["wall_ms"].items():
+        table.row(name, ms(w["median"]), span(ms(w["min"]), ms(w["max"])))
+    for name, loaded in startup["modules_loaded"].items():
+        heavy = [m for m, present in loaded.items() if present]
+        table.row(f"loaded by {name}", ", ".join(heavy) or "none of the heavy ones")
+    table.row("", "", "", *target_cells(judged, "light_imports"))
+    it = startup["importtime"]
+    table.row(
+        f"-X importtime, {it['modules']} modules; ten largest",
+        f"{ms(it['total_ms'])} in all imports",
+        "imported by",
+    )
+    for item in it["top_cumulative"]:
+        table.row(
+            f"  {item['module']}",
+            f"{ms(item['cumulative_ms'])}  (self {ms(item['self_ms'])})",
+            f"by {item['imported_by'] or '-c'}",
+        )
+
+
+SECTIONS = (
+    Section(
+        name="startup",
+        order=40,
+        needs_emulator=False,
+        run=lambda plan, context: run_startup(plan),
+        rows=_rows,
+        targets=_targets,
+    ),
+)

@@ -13,6 +13,8 @@ from typing import Any
 
 from ._plan import Plan
 from ._rounds import Contender, compare_micro, ratio_per_round
+from ._sections import Judged, Results, Section, judge, target_cells
+from ._table import Table, rate, ratio, span
 from .sends import CONNECTOR_ID
 
 
@@ -84,3 +86,52 @@ def run_validation(config: Mapping[str, Any], plan: Plan) -> dict[str, Any]:
             "jsonschema.validate checks the schema itself and builds a validator on every call",
         ],
     }
+
+
+def _targets(results: Results) -> list[Judged]:
+    c = results["contenders"]["host_cached"]
+    rounds = c["per_second_rounds"]
+    return [
+        judge(
+            "per_second",
+            "validate_config per second (nine templates)",
+            ">= 20,000/s",
+            c["per_second"],
+            "/s",
+            lambda v: v >= 20_000,
+            {"min": min(rounds), "max": max(rounds)},
+        )
+    ]
+
+
+def _rows(table: Table, validation: Results, judged: Mapping[str, Judged]) -> None:
+    table.section(
+        "2. config validation (nine templates + four international)",
+        validation.get("other_processes_cpus"),
+    )
+    for key, c in validation["contenders"].items():
+        rounds = c["per_second_rounds"]
+        table.row(
+            c["label"],
+            rate(c["per_second"]),
+            span(rate(min(rounds)), rate(max(rounds))),
+            *target_cells(judged, "per_second" if key == "host_cached" else ""),
+        )
+    r = validation["ratios"]["cold_over_compiled"]
+    table.row(
+        "cold host path / reused jsonschema validator",
+        ratio(r["median"]),
+        span(ratio(r["min"]), ratio(r["max"])),
+    )
+
+
+SECTIONS = (
+    Section(
+        name="validation",
+        order=20,
+        needs_emulator=False,
+        run=lambda plan, context: run_validation(context.config, plan),
+        rows=_rows,
+        targets=_targets,
+    ),
+)

@@ -8,11 +8,15 @@ Exit status: 0 done; 1 the connector refused (invalid config, send failed); 2 wr
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import json
+import os
+import re
 import sys
+import traceback
 from collections.abc import Callable, Sequence
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TextIO
 
 from .kit import ConnectorError, ConnectorHost, ErrorCode, UnknownConnectorError
 
@@ -23,10 +27,55 @@ MAX_CONFIG_BYTES = 1024 * 1024
 class UsageError(Exception):
     """Wrong usage of the command line: exit status 2."""
 
+    def __init__(self, message: str, usage: str | None = None) -> None:
+        super().__init__(message)
+        #: The usage line of the (sub)command, for errors of the parser itself.
+        self.usage = usage
+
+
+class _OutputClosed(Exception):
+    """Writing to stdout failed (a closed pipe, a full disk): nobody can read the answer."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(error.strerror or type(error).__name__)
+        self.error = error
+
 
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # A prefix of a flag is a typo waiting to happen (``--js`` for ``--json``).
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+
     def error(self, message: str) -> NoReturn:
-        raise UsageError(f"{message} (see {self.prog} --help)")
+        raise UsageError(message, self.format_usage())
+
+
+class _GuardedOutput:
+    """stdout, with a failed write reported as :class:`_OutputClosed`."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except OSError as exc:
+            raise _OutputClosed(exc) from None
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except OSError as exc:
+            raise _OutputClosed(exc) from None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+DEBUG_VARIABLE = "LOGTO_CONNECTOR_DEBUG"
+#: The exit status of a command whose reader went away, as a shell shows one killed by SIGPIPE.
+CLOSED_PIPE_STATUS = 128 + 13
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -39,28 +88,87 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _build_parser()
     argv = sys.argv[1:] if argv is None else list(argv)
     as_json = "--json" in argv  # known before parsing, so usage errors honour it too
+    debug = "--debug" in argv or os.environ.get(DEBUG_VARIABLE, "") not in ("", "0")
+    real_stdout = sys.stdout
+    sys.stdout = _GuardedOutput(real_stdout)
+    try:
+        return _run(parser, argv, as_json, debug)
+    except _OutputClosed as exc:
+        return _output_closed(exc.error)
+    finally:
+        sys.stdout = real_stdout
+
+
+def _run(parser: argparse.ArgumentParser, argv: list[str], as_json: bool, debug: bool) -> int:
     try:
         args = parser.parse_args(argv)
         handler: Callable[[argparse.Namespace], int] = args.handler
-        return handler(args)
+        status = handler(args)
+        sys.stdout.flush()  # a write error surfaces here, not at interpreter exit
+        return status
+    except _OutputClosed:
+        raise
     except UsageError as exc:
-        return _fail(2, ErrorCode.GENERAL.value, str(exc), {}, as_json)
+        if exc.usage and not as_json:
+            sys.stderr.write(exc.usage)
+        return _fail(2, "usage", str(exc), {}, as_json, label="error")
     except UnknownConnectorError as exc:
         return _fail(2, exc.code.value, exc.message, exc.data, as_json)
     except ConnectorError as exc:
         return _fail(1, exc.code.value, exc.message, exc.data, as_json)
     except KeyboardInterrupt:
         return 130
-    except Exception as exc:  # a bug: one line, not a traceback
-        return _fail(1, ErrorCode.GENERAL.value, f"unexpected {type(exc).__name__}", {}, as_json)
+    except Exception as exc:  # a bug: one line, not a traceback (unless asked for)
+        if debug:
+            traceback.print_exc()
+        hint = "" if debug else f" (run with --debug or {DEBUG_VARIABLE}=1 for the traceback)"
+        return _fail(
+            1, ErrorCode.GENERAL.value, f"unexpected {type(exc).__name__}{hint}", {}, as_json
+        )
 
 
-def _fail(status: int, code: str, message: str, data: dict[str, Any], as_json: bool) -> int:
+def _output_closed(error: OSError) -> int:
+    """Stop quietly when stdout cannot be written: silently for a closed pipe (as ``head``
+    expects), with one line on stderr for anything else (``/dev/full``)."""
+    try:  # nothing more may reach the broken stdout, not even at interpreter exit
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
+    if isinstance(error, BrokenPipeError):
+        return CLOSED_PIPE_STATUS
+    with contextlib.suppress(OSError):
+        print(f"{PROG}: error: cannot write the output: {error.strerror or error}", file=sys.stderr)
+    return 1
+
+
+def _fail(
+    status: int,
+    code: str,
+    message: str,
+    data: dict[str, Any],
+    as_json: bool,
+    *,
+    label: str | None = None,
+) -> int:
     if as_json:
         _print_json({"ok": False, "code": code, "message": message, "data": data})
     else:
-        print(f"{PROG}: {code}: {message}", file=sys.stderr)
+        print(f"{PROG}: {label or code}: {message}{_provider_words(data)}", file=sys.stderr)
     return status
+
+
+def _provider_words(data: dict[str, Any]) -> str:
+    """The provider's own message, when it sent one (it says which limit, whose limit);
+    any long run of digits in it (a phone number) is left out."""
+    said = data.get("tencentMessage")
+    if not isinstance(said, str) or not said.strip():
+        return ""
+    return f" (Tencent: {_DIGIT_RUN.sub('…', said.strip())[:300]})"
+
+
+_DIGIT_RUN = re.compile(r"\+?[0-9]{7,}")
 
 
 def _print_json(document: object) -> None:
@@ -70,56 +178,99 @@ def _print_json(document: object) -> None:
 # -- the parser ------------------------------------------------------------------------------
 
 
-def _build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog=PROG, description="Logto-style SMS connectors: inspect, check, send.")
-    parser.add_argument(
+_ID_HELP = "connector id or target, e.g. tencent-short-message-service or tencent-sms"
+_JSON_HELP = 'print the result as JSON on stdout (a failure too: {"ok": false, ...})'
+_PLUGIN_HELP = (
+    "also load this connector object, e.g. my_sms:connector (a module in the current "
+    "directory is found too); for trying a connector before packaging it"
+)
+_DEBUG_HELP = f"print the traceback of an unexpected error (or set {DEBUG_VARIABLE}=1)"
+
+
+def _common_flags(late: bool) -> _Parser:
+    """--plugin and --debug, accepted before the subcommand and after it."""
+    flags = _Parser(add_help=False)
+    flags.add_argument(
         "--plugin",
         action="append",
+        dest="late_plugins" if late else "plugins",
         default=[],
         metavar="MODULE:OBJECT",
-        help="also load this connector object (for trying a connector before packaging it)",
+        help=_PLUGIN_HELP,
     )
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    flags.add_argument(
+        "--debug",
+        action="store_true",
+        # After the subcommand, absent must not undo a --debug given before it.
+        default=argparse.SUPPRESS if late else False,
+        help=_DEBUG_HELP,
+    )
+    return flags
 
-    p = sub.add_parser("list", help="the installed connectors")
-    p.add_argument("--json", action="store_true", help="print JSON")
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog=PROG,
+        description="Logto-style SMS connectors: inspect, check, send; a local Tencent SMS API.",
+        parents=[_common_flags(late=False)],
+    )
+    sub = parser.add_subparsers(
+        dest="command", required=True, parser_class=_Parser, metavar="COMMAND"
+    )
+    common = [_common_flags(late=True)]
+
+    def command(name: str, summary: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, help=summary, description=summary, parents=common)
+
+    p = command("list", "the installed connectors")
+    p.add_argument("--json", action="store_true", help=_JSON_HELP)
     p.set_defaults(handler=cmd_list)
 
-    p = sub.add_parser("show", help="a connector's metadata, form, logo and setup guide")
-    p.add_argument("id", help="connector id or target, e.g. tencent-short-message-service")
+    p = command("show", "a connector's metadata, form, logo and setup guide")
+    p.add_argument("id", help=_ID_HELP)
     p.add_argument("--json", action="store_true", help="print the resolved metadata as JSON")
     p.set_defaults(handler=cmd_show)
 
-    p = sub.add_parser("schema", help="the JSON Schema of a connector's config")
-    p.add_argument("id")
+    p = command("schema", "the JSON Schema of a connector's config")
+    p.add_argument("id", help=_ID_HELP)
     p.set_defaults(handler=cmd_schema)
 
-    p = sub.add_parser("validate", help="check a config; list every error and warning")
-    p.add_argument("id")
+    p = command("validate", "check a config; list every error and warning")
+    p.add_argument("id", help=_ID_HELP)
     p.add_argument("config", help="path of the config JSON, or - for stdin")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help=_JSON_HELP)
     p.set_defaults(handler=cmd_validate)
 
-    p = sub.add_parser("send", help="send a test message")
-    p.add_argument("id")
+    p = command("send", "send a test message")
+    p.add_argument("id", help=_ID_HELP)
     p.add_argument("--config", required=True, help="path of the config JSON, or - for stdin")
     p.add_argument("--to", required=True, help="phone number, e.g. +8613800138000")
     p.add_argument("--type", default="Generic", help="template type (default: Generic)")
     p.add_argument("--code", help="the code to send (default: 6 random digits)")
     p.add_argument("--payload", help="more payload as a JSON object, e.g. '{\"minutes\": 5}'")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help=_JSON_HELP)
     p.set_defaults(handler=cmd_send)
 
-    p = sub.add_parser("emulator", help="run a local Tencent SMS API (no account needed)")
-    p.add_argument("--host", default="127.0.0.1")
+    p = command("emulator", "run a local Tencent SMS API (no account needed)")
+    p.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default: 127.0.0.1; 0.0.0.0 listens on every interface)",
+    )
     p.add_argument("--port", type=_port, default=8080, help="0 picks a free port")
-    p.add_argument("--accounts", metavar="FILE", help="accounts JSON (default: the demo account)")
+    p.add_argument(
+        "--accounts", metavar="FILE", help="accounts JSON, served beside the demo account"
+    )
     p.add_argument("--write-config", metavar="PATH", help="write a connector config for it")
     p.add_argument("--tls", action="store_true", help="serve https with a throwaway CA")
-    p.add_argument("--no-limits", action="store_true", help="switch off per-number limits")
+    p.add_argument(
+        "--no-limits",
+        action="store_true",
+        help="switch off the per-number limits (1 per 30 s for the same text, 5 an hour, 10 a day)",
+    )
     p.set_defaults(handler=cmd_emulator)
 
-    p = sub.add_parser("demo", help="send two codes through the emulator and show the phones")
+    p = command("demo", "send two codes through the emulator and show the phones")
     p.set_defaults(handler=cmd_demo)
     return parser
 
@@ -131,16 +282,35 @@ def _host(args: argparse.Namespace) -> ConnectorHost:
     host = ConnectorHost()
     for refused in host.load_errors:
         print(f"{PROG}: warning: {refused.message}", file=sys.stderr)
-    for spec in args.plugin:
-        module_name, _, attr = spec.partition(":")
-        try:
-            obj: object = importlib.import_module(module_name)
-            for part in filter(None, attr.split(".")):
-                obj = getattr(obj, part)
-        except (ImportError, AttributeError, ValueError) as exc:
-            raise UsageError(f"cannot load --plugin {spec}: {type(exc).__name__}") from None
-        host.add(obj, source=f"--plugin {spec}")
+    for spec in [*args.plugins, *args.late_plugins]:
+        host.add(_load_plugin(spec), source=f"--plugin {spec}")
     return host
+
+
+def _load_plugin(spec: str) -> object:
+    """The object ``MODULE:OBJECT`` names; a module in the current directory is found too."""
+    module_name, colon, attr = spec.partition(":")
+    if not colon or not module_name.strip() or not attr.strip():
+        raise UsageError(
+            f"--plugin {spec!r}: give MODULE:OBJECT, the module and the connector object in "
+            "it, e.g. my_sms:connector"
+        )
+    if os.getcwd() not in sys.path:
+        # The console script's sys.path starts at its own folder; `python -m` would look here.
+        sys.path.append(os.getcwd())
+    try:
+        obj: object = importlib.import_module(module_name.strip())
+    except ImportError as exc:
+        raise UsageError(f"--plugin {spec!r}: cannot import {module_name!r} ({exc})") from None
+    except Exception as exc:
+        raise UsageError(
+            f"--plugin {spec!r}: importing {module_name!r} failed ({type(exc).__name__})"
+        ) from None
+    for part in attr.strip().split("."):
+        if not hasattr(obj, part):
+            raise UsageError(f"--plugin {spec!r}: {module_name!r} has no {attr.strip()!r}")
+        obj = getattr(obj, part)
+    return obj
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -252,10 +422,10 @@ def cmd_send(args: argparse.Namespace) -> int:
     if args.json:
         _print_json({"ok": True, **result.to_dict()})
     else:
-        print(
-            f"sent {args.type} code {code} to {result.to} ({result.route}); "
-            f"RequestId {result.request_id}, SerialNo {result.serial_no}, fee {result.fee}"
-        )
+        # Only what this connector reported: a connector without provider detail prints no "None".
+        facts = {"RequestId": result.request_id, **result.detail}
+        shown = ", ".join(f"{name} {value}" for name, value in facts.items() if value is not None)
+        print(f"sent {args.type} code {code} to {result.to}" + (f"; {shown}" if shown else ""))
     return 0
 
 

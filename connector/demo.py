@@ -46,7 +46,7 @@ def run_demo() -> int:
                 CONNECTOR_ID, config, to=to, type=usage_type, payload={"code": code, "locale": "en"}
             )
             say(
-                f"   {usage_type:<16} {to:<15} → {result.to} via {result.route}, "
+                f"   {usage_type:<16} {to:<15} → {result.to} via {result.detail['route']}, "
                 f"RequestId {result.request_id}  ({why})"
             )
         say(

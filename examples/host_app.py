@@ -49,7 +49,7 @@ class CodeService:
         )
         with self._lock:  # keep a digest, not the code
             self._pending[result.to] = (_digest(code), time.monotonic() + CODE_LIFETIME)
-        return {"sent": True, "to": result.to, "route": result.route}
+        return {"sent": True, "to": result.to, "route": result.to_dict().get("route")}
 
     def verify(self, phone: str, code: str) -> bool:
         from connector.tencent_sms.phone import normalize
@@ -141,15 +141,27 @@ def walkthrough() -> int:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--serve", action="store_true")
-    parser.add_argument("--config")
-    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--serve", action="store_true", help="serve until Ctrl-C")
+    parser.add_argument("--config", help="the connector config JSON (needed with --serve)")
+    parser.add_argument("--port", type=int, default=8000, help="0 picks a free port")
     args = parser.parse_args()
     if not args.serve:
         return walkthrough()
+    if args.config is None:
+        parser.error("--serve needs --config PATH")
     with open(args.config, encoding="utf-8") as handle:
         service = CodeService(ConnectorHost(), json.load(handle))
-    make_server("127.0.0.1", args.port, service.app).serve_forever()
+    server = make_server("127.0.0.1", args.port, service.app, handler_class=_Quiet)
+    base = f"http://127.0.0.1:{server.server_port}"
+    print(
+        f"serving on {base}: POST {base}/codes, POST {base}/codes/verify; Ctrl-C stops", flush=True
+    )
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
     return 0
 
 

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import copy
-import os
-import shutil
-import tempfile
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,16 +11,6 @@ import pytest
 from connector.emulator import Emulator
 from connector.kit import ConnectorHost, TemplateType
 from connector.tencent_sms import TencentSmsConnector
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    # Keep the host's memo of passed load checks out of the user's cache folder.
-    os.environ["LOGTO_CONNECTOR_CACHE_DIR"] = tempfile.mkdtemp(prefix="logto-connector-test-")
-
-
-def pytest_unconfigure(config: pytest.Config) -> None:
-    shutil.rmtree(os.environ.pop("LOGTO_CONNECTOR_CACHE_DIR", ""), ignore_errors=True)
-
 
 LOGTO_CONFIG: dict[str, Any] = {
     "accessKeyId": "AKIDxxxxxxxx",

@@ -69,7 +69,7 @@ class EchoConnector:
         if to == "0":
             raise ConnectorError(ErrorCode.INVALID_REQUEST_PARAMETERS, "echo refuses 0")
         self.sent.append({"to": to, "type": type, "text": f"{config['prefix']} {payload['code']}"})
-        return SendResult(connector_id="echo-sms", to=to, route="memory")
+        return SendResult(connector_id="echo-sms", to=to)
 
 
 #: For ``logto-connector --plugin tests.echo_connector:connector``.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import signal
 import socket
@@ -47,7 +48,8 @@ from connector.emulator import (
     load_accounts,
     serve,
 )
-from connector.tencent_sms.signing import sign
+from connector.signing import sign
+from tests.cli_process import run_cli
 
 MAINLAND = "+8613711112222"
 HONG_KONG = "+85291234567"
@@ -155,13 +157,21 @@ def item_codes(resp: requests.Response) -> list[str]:
     return [item["Code"] for item in answer(resp)["SendStatusSet"]]
 
 
-def sdk_client(emu: Emulator, secret_key: str = DEMO_SECRET_KEY) -> sms_client.SmsClient:
+def sdk_client(
+    emu: Emulator,
+    secret_key: str = DEMO_SECRET_KEY,
+    *,
+    method: str = "POST",
+    unsigned_payload: bool = False,
+) -> sms_client.SmsClient:
     """Tencent's official SMS client, pointed at the emulator over plain http."""
-    profile = HttpProfile(protocol="http", endpoint=urlsplit(emu.url).netloc, reqTimeout=5)
+    profile = HttpProfile(
+        protocol="http", endpoint=urlsplit(emu.url).netloc, reqTimeout=5, reqMethod=method
+    )
+    client_profile = ClientProfile(httpProfile=profile)
+    client_profile.unsignedPayload = unsigned_payload
     return sms_client.SmsClient(
-        credential.Credential(DEMO_SECRET_ID, secret_key),
-        "ap-guangzhou",
-        ClientProfile(httpProfile=profile),
+        credential.Credential(DEMO_SECRET_ID, secret_key), "ap-guangzhou", client_profile
     )
 
 
@@ -209,6 +219,44 @@ def test_official_sdk_delivers_and_the_outbox_has_the_rendered_text(emulator: Em
     )
     assert (message["requestId"], message["serialNo"]) == (resp.RequestId, status.SerialNo)
     assert emulator.stats() == {"requests": 1, "delivered": 1}
+
+
+@pytest.mark.parametrize(("method", "unsigned"), [("GET", False), ("POST", True), ("GET", True)])
+def test_official_sdk_request_forms_are_accepted_and_verified(
+    method: str, unsigned: bool, emulator: Emulator
+) -> None:
+    # GET carries the parameters in the query (PhoneNumberSet.0=...), signed as the
+    # canonical query string; UNSIGNED-PAYLOAD signs that word instead of the body.
+    client = sdk_client(emulator, method=method, unsigned_payload=unsigned)
+    resp = client.SendSms(sdk_request(params=["135790"], SessionContext="ctx-2"))
+    (status,) = resp.SendStatusSet
+    assert (status.Code, status.PhoneNumber, status.SessionContext) == ("Ok", MAINLAND, "ctx-2")
+    (message,) = emulator.outbox()
+    assert message["text"] == "Your sign-in code is 135790. It expires in 5 minutes."
+    assert message["requestId"] == resp.RequestId
+    # Verified, not waved through: the wrong secret still fails in the same form.
+    wrong = sdk_client(emulator, "not-the-secret", method=method, unsigned_payload=unsigned)
+    with pytest.raises(TencentCloudSDKException) as info:
+        wrong.SendSms(sdk_request(params=["135790"]))
+    assert info.value.code == "AuthFailure.SignatureFailure"
+
+
+def test_a_get_whose_query_was_changed_after_signing_is_refused(emulator: Emulator) -> None:
+    client = sdk_client(emulator, method="GET")
+    seen: dict[str, Any] = {}
+    real_send = requests.Session.request
+
+    def tamper(self: requests.Session, method: str, url: str, **kwargs: Any) -> Any:
+        seen["url"] = url
+        return real_send(self, method, url.replace("135790", "999999"), **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(requests.Session, "request", tamper)
+        with pytest.raises(TencentCloudSDKException) as info:
+            client.SendSms(sdk_request(params=["135790"]))
+    assert "TemplateParamSet.0=135790" in seen["url"]
+    assert info.value.code == "AuthFailure.SignatureFailure"
+    assert emulator.outbox() == []
 
 
 def test_official_sdk_sends_international_without_a_sign(emulator: Emulator) -> None:
@@ -535,6 +583,45 @@ def test_faults_apply_in_order_for_their_count_and_are_counted(emulator: Emulato
     assert emulator.stats() == {"requests": 4, "delivered": 1}
 
 
+def test_a_timestamp_of_five_thousand_digits_is_a_tencent_error(emulator: Emulator) -> None:
+    resp = signed_post(emulator, sms(), tamper_headers={"X-TC-Timestamp": "9" * 5000})
+    assert error_code(resp) == "InvalidParameterValue"
+    assert "unix seconds" in answer(resp)["Error"]["Message"]
+
+
+def test_deeply_nested_json_is_refused_as_tencent_would(emulator: Emulator) -> None:
+    nested = b"[" * 100_000 + b"]" * 100_000
+    assert error_code(signed_post(emulator, None, payload=nested)) == (
+        "FailedOperation.JsonParseFail"
+    )
+    url = emulator.url + "/__emulator/faults"
+    resp = requests.post(url, data=nested, timeout=5)
+    assert resp.status_code == 400
+    assert "nested too deeply" in resp.json()["error"]
+    assert requests.get(url, timeout=5).json()["faults"] == []
+
+
+@pytest.mark.parametrize(
+    "half",
+    [
+        b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{",
+        b"POST / HTTP/1.1\r\nHost: x\r\nContent-Le",
+        b"GET / HT",
+    ],
+)
+def test_stop_is_quiet_about_half_sent_requests(
+    half: bytes, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="connector.emulator")
+    emulator = Emulator()
+    emulator.start()
+    with socket.create_connection(("127.0.0.1", emulator.port)) as client:
+        client.sendall(half)
+        time.sleep(0.2)  # the server has read what there is and waits for the rest
+        emulator.stop()
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+
+
 def test_faults_over_http(emulator: Emulator) -> None:
     url = emulator.url + "/__emulator/faults"
     resp = requests.post(url, json={"kind": "status", "count": 2, "status": 500}, timeout=5)
@@ -849,6 +936,100 @@ def test_serve_refuses_a_bad_accounts_file(
     assert serve("127.0.0.1", 0, accounts_path=path) == 2
     err = capsys.readouterr().err
     assert f"error: accounts file {path}: accounts must be a JSON array" in err
+
+
+def _accounts_with_text(text: str) -> str:
+    template = {"id": "1", "text": text}
+    account = {"secretId": "A", "secretKey": "k", "sdkAppIds": ["1"], "templates": [template]}
+    return json.dumps({"accounts": [account]})
+
+
+@pytest.mark.parametrize(
+    ("content", "says"),
+    [
+        (_accounts_with_text("{30000000}"), "placeholder {30000000} is beyond {99}"),
+        (_accounts_with_text("{99999999999999999999}"), "placeholder {999999999999…} is beyond"),
+        (_accounts_with_text("".join(f"{{{n}}}" for n in range(1, 101))), "{100} is beyond"),
+        ('{"accounts": ' + "[" * 100_000 + "]" * 100_000 + "}", "nested too deeply"),
+        ('{"accounts": [' + "1" * 5000 + "]}", "number too long"),
+        (" " * (2 * 1024 * 1024), "larger than"),
+    ],
+    ids=["30000000", "twenty-digits", "hundred", "nested", "long-number", "huge-file"],
+)
+def test_an_unreasonable_accounts_file_is_exit_2_naming_it(
+    tmp_path: Path, content: str, says: str
+) -> None:
+    path = tmp_path / "accounts.json"
+    path.write_text(content)
+    proc = run_cli("emulator", "--port", "0", "--accounts", str(path))
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr
+    [line] = proc.stderr.splitlines()
+    assert str(path) in line and says in line
+
+
+def _banner(*args: str) -> str:
+    """What ``logto-connector emulator ARGS`` prints before it waits for Ctrl-C."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "connector.cli", "emulator", "--port", "0", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    lines: list[str] = []
+    try:
+        assert proc.stdout is not None
+        while not lines or not lines[-1].startswith("Press Ctrl-C"):
+            line = proc.stdout.readline()
+            assert line, proc.stderr.read() if proc.stderr else ""
+            lines.append(line.rstrip("\n"))
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=10)
+    finally:
+        proc.kill()
+        proc.wait()
+    return "\n".join(lines)
+
+
+def test_the_banner_says_what_a_wildcard_address_means_and_names_accounts_and_limits(
+    tmp_path: Path,
+) -> None:
+    accounts = tmp_path / "accounts.json"
+    accounts.write_text(_accounts_with_text("Code {1}"))
+    text = _banner("--host", "0.0.0.0", "--accounts", str(accounts))
+    assert "on every interface (0.0.0.0:" in text and "the URLs here use loopback" in text
+    assert f"1 more from {accounts} (SecretId A)" in text
+    assert "the same text once per 30 s, 5 an hour, 10 a day (--no-limits" in text
+    plain = _banner("--no-limits")
+    assert "every interface" not in plain
+    assert "--accounts FILE" in plain
+    assert "limits:        off" in plain
+
+
+def test_a_limit_refusal_says_it_is_the_emulators_and_how_to_lift_it(tmp_path: Path) -> None:
+    with Emulator() as emulator:
+        config = emulator.write_config(tmp_path / "config.json")
+        args = ["send", "tencent-sms", "--config", str(config), "--to", MAINLAND, "--code", "1"]
+        assert run_cli(*args).returncode == 0
+        proc = run_cli(*args)
+    assert proc.returncode == 1
+    [line] = proc.stderr.splitlines()
+    assert "LimitExceeded.PhoneNumberThirtySecondLimit" in line
+    assert "a per-number limit of this emulator" in line and "--no-limits" in line
+    assert MAINLAND not in line and MAINLAND[1:] not in line
+
+
+def test_the_page_has_a_cjk_font_and_says_when_the_outbox_was_emptied(
+    emulator: Emulator,
+) -> None:
+    item_codes(signed_post(emulator, sms()))
+    requests.delete(emulator.url + "/__emulator/outbox", timeout=5)
+    page = requests.get(emulator.url + "/", timeout=5).text
+    assert '"Noto Sans CJK SC"' in page and '"PingFang SC"' in page  # 【】 and Chinese signs
+    assert "0 message(s) in the outbox" in page
+    assert "since the emulator started:\n1 request(s), 1 delivered" in page
+    assert "The outbox was emptied" in page
 
 
 def test_a_port_in_use_is_refused(capsys: pytest.CaptureFixture[str]) -> None:

@@ -6,10 +6,12 @@ import json
 import re
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
 
 import pytest
 
+from connector.emulator import Emulator
 from connector.kit import ConnectorHost
 from connector.tencent_sms import CONNECTOR_ID
 
@@ -35,6 +37,38 @@ def test_host_app_walkthrough_signs_a_user_in() -> None:
     assert "POST /codes → 202" in proc.stdout
     assert "'verified': True" in proc.stdout
     assert "→ 400 invalid_request_parameters" in proc.stdout
+
+
+def test_host_app_serve_prints_its_url_and_serves_there(tmp_path: Path) -> None:
+    with Emulator() as emulator:
+        config = emulator.write_config(tmp_path / "config.json")
+        proc = subprocess.Popen(
+            [sys.executable, str(EXAMPLES / "host_app.py"), "--serve", "--config", str(config),
+             "--port", "0"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )  # fmt: skip
+        try:
+            assert proc.stdout is not None
+            first = proc.stdout.readline()
+            assert first.startswith("serving on http://127.0.0.1:"), first
+            base = first.split()[2].rstrip(":")
+            request = urllib.request.Request(
+                base + "/codes",
+                data=json.dumps({"phone": "8613800138000"}).encode(),
+                headers={"Content-Type": "application/json"},
+                method="POST",
+            )
+            with urllib.request.urlopen(request, timeout=10) as reply:
+                assert reply.status == 202
+            assert emulator.outbox()[0]["phoneNumber"] == "+8613800138000"
+            proc.terminate()
+            _, err = proc.communicate(timeout=10)
+        finally:
+            proc.kill()
+            proc.wait()
+        assert "Traceback" not in err
 
 
 def _json_blocks(text: str) -> list[str]:

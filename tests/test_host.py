@@ -301,35 +301,6 @@ def test_every_hook_is_documented() -> None:
         assert len(doc.split()) > 20, name
 
 
-def _fresh_host_imports(cache_dir: str) -> set[str]:
-    import os
-    import subprocess
-    import sys
-
-    code = (
-        "import sys; from connector.kit import ConnectorHost; ConnectorHost().ids(); "
-        "print(' '.join(m for m in ('jsonschema', 'requests') if m in sys.modules))"
-    )
-    env = dict(os.environ, LOGTO_CONNECTOR_CACHE_DIR=cache_dir)
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    ).stdout
-    return set(out.split())
-
-
-def test_load_checks_are_remembered_across_processes(tmp_path: Any) -> None:
-    # The first host checks with jsonschema; the next one, seeing the same documents,
-    # needs neither jsonschema nor requests just to list connectors.
-    assert _fresh_host_imports(str(tmp_path)) == {"jsonschema"}
-    assert _fresh_host_imports(str(tmp_path)) == set()
-    assert _fresh_host_imports("off") == {"jsonschema"}
-
-
 def _install_entry_points(site: Any, name: str, lines: str) -> None:
     """A fake installed distribution with connectors in the logto.connectors group."""
     info = site / f"{name}-1.0.dist-info"
@@ -363,19 +334,3 @@ def test_a_broken_installed_connector_does_not_take_the_others_down(
     assert "failed to describe itself (TypeError" in messages[1]
     assert "two connectors have the id 'tencent-short-message-service'" in messages[2]
     assert any("connector refused" in r.getMessage() for r in caplog.records)
-
-
-def test_entry_points_read_like_importlib_metadata(
-    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from importlib import metadata
-
-    from connector.kit._entry_points import entry_points
-
-    _install_entry_points(tmp_path, "extra_sms", "one = a.b:c\n two=x.y : z [extra]\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
-    for group in ("logto.connectors", "console_scripts", "pytest11"):
-        ours = sorted((ep.name, ep.value) for ep in entry_points(group))
-        theirs = sorted((ep.name, ep.value) for ep in metadata.entry_points(group=group))
-        assert ours == theirs, group
-    assert ("one", "a.b:c") in [(ep.name, ep.value) for ep in entry_points("logto.connectors")]

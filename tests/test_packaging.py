@@ -109,3 +109,18 @@ def test_wheel_serves_schema_and_metadata_from_package_data(
 
 def test_wheel_ships_py_typed(installed: Path) -> None:
     assert list(installed.glob("lib/python*/site-packages/connector/py.typed"))
+
+
+def test_the_version_lives_in_one_place() -> None:
+    from importlib import metadata
+
+    import connector
+
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10
+        import tomli as tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert "version" not in project and "version" in project["dynamic"]
+    assert metadata.version("logto-connector-tencent-sms") == connector.__version__

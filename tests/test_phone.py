@@ -270,9 +270,9 @@ def test_mainland_first_is_read_from_the_config(host: ConnectorHost, emulator: A
     result = host.send_message(
         CONNECTOR_ID, config, to="16502530000", type="SignIn", payload={"code": "123456"}
     )
-    assert (result.to, result.route) == ("+8616502530000", "mainland")
+    assert (result.to, result.detail["route"]) == ("+8616502530000", "mainland")
     config["phoneFormat"] = "countryCodeFirst"
     result = host.send_message(
         CONNECTOR_ID, config, to="16502530000", type="SignIn", payload={"code": "123456"}
     )
-    assert (result.to, result.route) == ("+16502530000", "international")
+    assert (result.to, result.detail["route"]) == ("+16502530000", "international")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import struct
 import threading
 import time
 import types
@@ -90,17 +91,42 @@ class Trickler:
 
 
 @contextlib.contextmanager
-def trickle_server(part: str, pause: float = 0.05) -> Iterator[Trickler]:
-    """``part="headers"``: the status line and headers never end; ``"body"``: headers arrive
-    at once, then a body far longer than any deadline, byte by byte."""
-    state = Trickler()
+def serving(handle: Callable[[socket.socket, int], None], stop: threading.Event) -> Iterator[int]:
+    """A loopback port whose connections (numbered from 1) each get ``handle`` in a thread of
+    their own, until ``stop`` is set on the way out; yields the port."""
     server = socket.socket()
     server.bind(("127.0.0.1", 0))
     server.listen(8)
     server.settimeout(0.05)
-    state.port = server.getsockname()[1]
+    accepted = 0
 
-    def answer(conn: socket.socket) -> None:
+    def accept_loop() -> None:
+        nonlocal accepted
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except OSError:  # TimeoutError included: look at stop again
+                continue
+            accepted += 1
+            threading.Thread(target=handle, args=(conn, accepted), daemon=True).start()
+
+    thread = threading.Thread(target=accept_loop, daemon=True)
+    thread.start()
+    try:
+        yield server.getsockname()[1]
+    finally:
+        stop.set()
+        thread.join(2)
+        server.close()
+
+
+@contextlib.contextmanager
+def trickle_server(part: str, pause: float = 0.05) -> Iterator[Trickler]:
+    """``part="headers"``: the status line and headers never end; ``"body"``: headers arrive
+    at once, then a body far longer than any deadline, byte by byte."""
+    state = Trickler()
+
+    def answer(conn: socket.socket, number: int) -> None:
         with conn:
             try:
                 conn.recv(65536)
@@ -117,22 +143,8 @@ def trickle_server(part: str, pause: float = 0.05) -> Iterator[Trickler]:
             except OSError:
                 pass
 
-    def accept_loop() -> None:
-        while not state.stop.is_set():
-            try:
-                conn, _ = server.accept()
-            except (TimeoutError, OSError):
-                continue
-            threading.Thread(target=answer, args=(conn,), daemon=True).start()
-
-    thread = threading.Thread(target=accept_loop, daemon=True)
-    thread.start()
-    try:
+    with serving(answer, state.stop) as state.port:
         yield state
-    finally:
-        state.stop.set()
-        thread.join(2)
-        server.close()
 
 
 # -- the scenarios ---------------------------------------------------------------------------
@@ -585,6 +597,114 @@ def test_concurrent_sends_through_a_failing_server_never_outlive_the_deadline(
     OVERSHOOTS.append(("16 concurrent sends, headers trickle", elapsed - FAST["sendTimeout"]))
     assert elapsed - FAST["sendTimeout"] < MARGIN
     assert trickler.requests == 16
+
+
+# -- TLS handshakes that never complete -----------------------------------------------------
+
+
+@dataclass
+class TlsFront:
+    """A TCP port before a TLS emulator: the first ``spoil`` connections fail their handshake
+    (``silent``: never answer; ``reset``: RST after the ClientHello; ``close``: a plain close
+    after it), every later one is forwarded to the emulator."""
+
+    port: int = 0
+    connections: int = 0
+    stop: threading.Event = field(default_factory=threading.Event)
+
+
+def _pipe(source: socket.socket, sink: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        while data := source.recv(65536):
+            sink.sendall(data)
+    with contextlib.suppress(OSError):
+        sink.shutdown(socket.SHUT_WR)
+
+
+@contextlib.contextmanager
+def tls_front(target: int, how: str, spoil: int) -> Iterator[TlsFront]:
+    state = TlsFront()
+    held: list[socket.socket] = []
+
+    def serve(conn: socket.socket, number: int) -> None:
+        state.connections = max(state.connections, number)
+        if number > spoil:
+            with conn, socket.create_connection(("127.0.0.1", target)) as upstream:
+                back = threading.Thread(target=_pipe, args=(upstream, conn), daemon=True)
+                back.start()
+                _pipe(conn, upstream)
+                back.join(5)
+            return
+        with contextlib.suppress(OSError):
+            conn.recv(65536)  # the ClientHello
+        if how == "silent":
+            held.append(conn)  # open, and never a word back
+            return
+        if how == "reset":
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        conn.close()
+
+    try:
+        with serving(serve, state.stop) as state.port:
+            yield state
+    finally:
+        for conn in held:
+            conn.close()
+
+
+@pytest.fixture(scope="module")
+def tls_emulator() -> Iterator[Emulator]:
+    with Emulator(tls=True, limits=None) as emulator:
+        yield emulator
+
+
+HANDSHAKE_FAILURES = ["silent", "reset", "close"]
+
+
+@pytest.mark.parametrize("how", HANDSHAKE_FAILURES)
+def test_a_failed_tls_handshake_is_retried_and_delivered_once(
+    how: str, host: ConnectorHost, tls_emulator: Emulator
+) -> None:
+    # Nothing of the request can have left before the handshake completed: safe to retry.
+    with tls_front(tls_emulator.port, how, spoil=1) as front:
+        config = tls_emulator.connector_config(endpoint=f"https://127.0.0.1:{front.port}")
+        config.update(RETRY_ROOM)
+        to = number(700 + HANDSHAKE_FAILURES.index(how))
+        result, _ = timed_send(host, config, to=to)
+    assert isinstance(result, SendResult), result
+    assert result.attempts == 2
+    assert front.connections == 2
+    assert [m["phoneNumber"] for m in tls_emulator.outbox()].count(to) == 1
+
+
+@pytest.mark.parametrize("how", HANDSHAKE_FAILURES)
+def test_a_tls_handshake_that_always_fails_is_not_sent_without_a_ca_hint(
+    how: str, host: ConnectorHost, tls_emulator: Emulator
+) -> None:
+    with tls_front(tls_emulator.port, how, spoil=99) as front:
+        config = tls_emulator.connector_config(endpoint=f"https://127.0.0.1:{front.port}")
+        config.update(RETRY_ROOM)
+        result, elapsed = timed_send(host, config, to=number(710))
+    assert isinstance(result, ConnectorError), result
+    assert result.code is ErrorCode.GENERAL
+    assert result.data["delivery"] == "not_sent"
+    assert result.data["attempts"] == 3 == front.connections
+    assert "caBundle" not in result.message and "CA" not in result.message
+    assert elapsed < RETRY_ROOM["sendTimeout"] + MARGIN
+
+
+def test_an_https_endpoint_that_speaks_plain_http_is_not_sent_without_a_ca_hint(
+    host: ConnectorHost, emulator: Emulator
+) -> None:
+    config = emulator.connector_config(endpoint=emulator.url.replace("http://", "https://"))
+    config.update(RETRY_ROOM)
+    result, _ = timed_send(host, config, to=number(720))
+    assert isinstance(result, ConnectorError), result
+    assert result.data["delivery"] == "not_sent"
+    assert result.data["attempts"] == 1  # a protocol mismatch does not heal on retry
+    assert "TLS handshake" in result.message and "https server" in result.message
+    assert "caBundle" not in result.message
+    assert emulator.stats()["requests"] == 0
 
 
 # -- the report ------------------------------------------------------------------------------

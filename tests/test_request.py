@@ -7,9 +7,8 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from connector.kit import TemplateType
+from connector.kit import TemplateType, load_schema
 from connector.kit._request import plainly_valid
-from connector.kit._resources import load_schema
 from connector.kit._validation import SchemaChecker
 
 CHECKER = SchemaChecker(load_schema("send-request.schema.json"))

@@ -8,8 +8,11 @@ page is searched for them.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import socketserver
+import threading
 import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -473,3 +476,42 @@ def test_a_missing_ca_bundle_is_a_config_problem(
     logto_config["caBundle"] = str(tmp_path / "no-such.pem")
     problems = host.config_problems(CONNECTOR_ID, logto_config)
     assert [p.path for p in problems] == ["caBundle"]
+
+
+class _RecordingProxy(socketserver.ThreadingTCPServer):
+    """A would-be proxy on loopback: it keeps what it is sent and answers nothing."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self) -> None:
+        self.received: list[bytes] = []
+        super().__init__(("127.0.0.1", 0), _ProxyHandler)
+
+
+class _ProxyHandler(socketserver.BaseRequestHandler):
+    def handle(self) -> None:
+        assert isinstance(self.server, _RecordingProxy)
+        self.request.settimeout(1)
+        with contextlib.suppress(OSError):
+            self.server.received.append(self.request.recv(65536))
+
+
+@pytest.mark.parametrize("variable", ["HTTP_PROXY", "http_proxy", "ALL_PROXY"])
+def test_a_loopback_endpoint_is_never_proxied(
+    variable: str, host: ConnectorHost, emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Through a plain-http proxy the number, the code and the signature would leave the machine.
+    proxy = _RecordingProxy()
+    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    try:
+        for name in ("NO_PROXY", "no_proxy"):
+            monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv(variable, f"http://127.0.0.1:{proxy.server_address[1]}")
+        result = send(host, emulator.connector_config(**FAST))
+    finally:
+        proxy.shutdown()
+        proxy.server_close()
+    assert isinstance(result, SendResult), result
+    assert proxy.received == []
+    assert emulator.outbox()[0]["requestId"] == result.request_id

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from tencentcloud.common.abstract_client import AbstractClient
 
-from connector.tencent_sms import signing
+from connector import signing
 
 VECTORS = Path(__file__).resolve().parent / "data" / "tc3-vectors"
 SDK_CAPTURES = sorted(VECTORS.glob("sendsms_vector_*.json"))

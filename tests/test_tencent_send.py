@@ -45,11 +45,11 @@ def refused(host: ConnectorHost, config: dict[str, Any], **kwargs: Any) -> Conne
 def test_delivers_and_reports_tencents_answer(host: ConnectorHost, emulator: Emulator) -> None:
     result = send(host, emulator.connector_config())
     assert result.to == "+8613800138000"
-    assert result.route == "mainland"
-    assert result.fee == 1 and result.iso_code == "CN"
+    assert result.to_dict()["route"] == "mainland"
+    assert result.detail["fee"] == 1 and result.detail["isoCode"] == "CN"
     [message] = emulator.outbox()
     assert message["requestId"] == result.request_id
-    assert message["serialNo"] == result.serial_no
+    assert message["serialNo"] == result.detail["serialNo"]
     assert message["phoneNumber"] == "+8613800138000"
     assert message["templateId"] == DEMO_TEMPLATE_IDS["SignIn"]
     assert message["content"] == "【Emulator】Your sign-in code is 123456. It expires in 5 minutes."
@@ -65,7 +65,7 @@ def test_logto_four_template_config_falls_back_to_generic(
         ]
     )
     result = send(host, config, type="MfaVerification")
-    assert result.extra["templateId"] == DEMO_TEMPLATE_IDS["Generic"]
+    assert result.detail["templateId"] == DEMO_TEMPLATE_IDS["Generic"]
     assert emulator.outbox()[0]["text"].startswith("Your verification code is 123456")
 
 
@@ -107,7 +107,11 @@ def test_international_block_serves_other_countries(
 ) -> None:
     config = emulator.connector_config()
     result = send(host, config, to=US)
-    assert (result.to, result.route, result.iso_code) == (US, "international", "US")
+    assert (result.to, result.detail["route"], result.detail["isoCode"]) == (
+        US,
+        "international",
+        "US",
+    )
     [message] = emulator.outbox()
     assert message["templateId"] == DEMO_INTERNATIONAL_TEMPLATE_IDS["SignIn"]
     assert message["international"] is True and message["sign"] in ("", None)
@@ -124,7 +128,7 @@ def test_international_block_with_its_own_app(host: ConnectorHost, emulator: Emu
         "InvalidParameterValue.SdkAppIdNotExist",
         "UnauthorizedOperation.SmsSdkAppIdVerifyFail",
     )
-    assert send(host, config).route == "mainland"  # mainland still uses the top-level app
+    assert send(host, config).detail["route"] == "mainland"  # mainland still uses the top-level app
 
 
 def test_without_international_block_top_level_serves_every_number(
@@ -145,7 +149,7 @@ def test_template_not_found_names_the_type(host: ConnectorHost, emulator: Emulat
         {"usageType": "Generic", "templateCode": DEMO_INTERNATIONAL_TEMPLATE_IDS["Generic"]}
     ]
     config["international"]["templates"][0]["usageType"] = "Generic"
-    assert send(host, config, to=US, type="SignIn").route == "international"
+    assert send(host, config, to=US, type="SignIn").detail["route"] == "international"
 
     # The schema insists on Generic, so only a connector called without a host meets this.
     settings = read_settings(
@@ -226,7 +230,7 @@ def test_hourly_limit(host: ConnectorHost, emulator: Emulator) -> None:
     error = refused(host, config, code="999999")
     assert error.code is ErrorCode.RATE_LIMIT_EXCEEDED
     assert error.data["tencentCode"] == "LimitExceeded.PhoneNumberOneHourLimit"
-    assert send(host, config, to="8613800138001", code="999999").route == "mainland"
+    assert send(host, config, to="8613800138001", code="999999").detail["route"] == "mainland"
 
 
 @pytest.mark.parametrize(

@@ -115,7 +115,7 @@ def test_a_placeholder_type_is_sent_with_the_generic_template(
     result = host.send_message(
         CONNECTOR_ID, config, to="8613800138000", type="SignIn", payload={"code": "123456"}
     )
-    assert result.extra["templateId"] == _template(config, "Generic")["templateCode"]
+    assert result.detail["templateId"] == _template(config, "Generic")["templateCode"]
 
 
 def test_a_repeated_usage_type_keeps_the_first_as_logto_does(
@@ -130,7 +130,7 @@ def test_a_repeated_usage_type_keeps_the_first_as_logto_does(
     result = host.send_message(
         CONNECTOR_ID, config, to="8613800138000", type="SignIn", payload={"code": "123456"}
     )
-    assert result.extra["templateId"] == first["templateCode"]
+    assert result.detail["templateId"] == first["templateCode"]
 
 
 @pytest.mark.parametrize(
@@ -163,7 +163,7 @@ def test_an_empty_international_block_means_not_set(
     result = host.send_message(
         CONNECTOR_ID, config, to="+8613800138000", type="SignIn", payload={"code": "123456"}
     )
-    assert result.route == "mainland"
+    assert result.detail["route"] == "mainland"
 
 
 def test_a_cached_verdict_keeps_its_warnings(

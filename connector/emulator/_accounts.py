@@ -11,12 +11,15 @@ import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Literal
 
 TemplateKind = Literal["verification", "notification", "marketing"]
 _KINDS: tuple[TemplateKind, ...] = ("verification", "notification", "marketing")
 _PLACEHOLDER = re.compile(r"\{([0-9]+)\}")
+#: The highest ``{n}`` a template may use (every one up to it must appear).
+MAX_PLACEHOLDER = 99
+#: An accounts file is a few accounts; anything larger is a mistake, refused before parsing.
+MAX_ACCOUNTS_BYTES = 1024 * 1024
 
 
 class AccountsError(ValueError):
@@ -201,11 +204,20 @@ def load_accounts(path: str | os.PathLike[str]) -> tuple[Account, ...]:
     """
     where = str(path)
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        with open(path, "rb") as handle:
+            raw = handle.read(MAX_ACCOUNTS_BYTES + 1)
     except OSError as exc:
         raise AccountsError(f"cannot read accounts file {where}: {exc.strerror or exc}") from None
+    if len(raw) > MAX_ACCOUNTS_BYTES:
+        raise AccountsError(f"accounts file {where} is larger than {MAX_ACCOUNTS_BYTES} bytes")
+    try:
+        data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise AccountsError(f"accounts file {where} is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise AccountsError(f"accounts file {where} is nested too deeply to read") from None
+    except ValueError:  # an integer of more than 4300 digits
+        raise AccountsError(f"accounts file {where} has a number too long to read") from None
     try:
         return parse_accounts(data)
     except AccountsError as exc:
@@ -259,7 +271,14 @@ def _sign(data: object, where: str) -> Sign:
 def _template(data: object, where: str) -> Template:
     obj = _object(data, where, _TEMPLATE_KEYS)
     text = _text(obj.get("text"), f"{where}.text")
-    numbers = {int(n) for n in _PLACEHOLDER.findall(text)}
+    found = _PLACEHOLDER.findall(text)
+    too_high = next((n for n in found if len(n) > 3 or int(n) > MAX_PLACEHOLDER), None)
+    if too_high is not None:
+        raise AccountsError(
+            f"{where}.text: placeholder {{{too_high[:12]}{'…' if len(too_high) > 12 else ''}}} "
+            f"is beyond {{{MAX_PLACEHOLDER}}}, the most a template may have"
+        )
+    numbers = {int(n) for n in found}
     if numbers and numbers != set(range(1, max(numbers) + 1)):
         raise AccountsError(f"{where}.text: placeholders must be {{1}}, {{2}}… with none skipped")
     raw_kind = obj.get("kind", "verification")

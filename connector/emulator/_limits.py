@@ -35,6 +35,20 @@ class Limiter:
 
     def __init__(self, limits: FrequencyLimits) -> None:
         self.limits = limits
+        #: What a refused number's SendStatusSet item says: whose limit it is and how to lift it.
+        self.messages = {
+            code: f"{text} (a per-number limit of this emulator; start it with --no-limits, "
+            "or Emulator(limits=None), to switch the limits off)"
+            for code, text in (
+                (
+                    THIRTY_SECOND_LIMIT,
+                    f"the same content went to this number less than "
+                    f"{limits.same_content_seconds or 0:g} s ago",
+                ),
+                (ONE_HOUR_LIMIT, f"this number had its {limits.per_hour} messages this hour"),
+                (DAILY_LIMIT, f"this number had its {limits.per_day} messages today"),
+            )
+        }
         self._sent: dict[tuple[str, str], deque[tuple[float, str]]] = {}
         self._lock = threading.Lock()
 

@@ -11,7 +11,10 @@ from ._outbox import Message
 _SHOWN = 200
 
 _STYLE = """
-body { font-family: system-ui, sans-serif; background: #eef0f3; margin: 0; color: #1c1e21; }
+body { font-family: system-ui, -apple-system, "Segoe UI", "PingFang SC", "Hiragino Sans GB",
+       "Microsoft YaHei", "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC",
+       "WenQuanYi Micro Hei", sans-serif;
+       background: #eef0f3; margin: 0; color: #1c1e21; }
 main { max-width: 28rem; margin: 1.5rem auto; background: #fff; border-radius: 1.5rem;
        box-shadow: 0 2px 12px rgba(0,0,0,.12); padding: 1rem 1.25rem 1.5rem; }
 h1 { font-size: 1.1rem; text-align: center; margin: .25rem 0 1rem; }
@@ -31,6 +34,8 @@ def render_outbox_page(messages: Sequence[Message], url: str, stats: dict[str, i
     newest = list(reversed(messages))[:_SHOWN]
     if newest:
         items = "\n".join(_item(m) for m in newest)
+    elif stats["delivered"]:
+        items = '<p class="empty">The outbox was emptied. New messages will show here.</p>'
     else:
         items = '<p class="empty">No messages yet. Send one with SendSms to this endpoint.</p>'
     clear = f"curl -X DELETE {url}/__emulator/outbox"
@@ -46,8 +51,8 @@ def render_outbox_page(messages: Sequence[Message], url: str, stats: dict[str, i
 <body>
 <main>
 <h1>Tencent SMS emulator</h1>
-<p class="meta">{len(messages)} message(s) kept · {stats["requests"]} request(s) ·
-{stats["delivered"]} delivered · this page refreshes every 2 s</p>
+<p class="meta">{len(messages)} message(s) in the outbox · since the emulator started:
+{stats["requests"]} request(s), {stats["delivered"]} delivered · this page refreshes every 2 s</p>
 {items}
 <footer>Endpoint <code>{escape(url)}</code> · JSON:
 <code>{escape(url)}/__emulator/outbox</code> · clear: <code>{escape(clear)}</code></footer>

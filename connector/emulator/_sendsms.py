@@ -5,16 +5,17 @@ from __future__ import annotations
 import hmac
 import json
 import re
+import urllib.parse
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from connector.tencent_sms.signing import parse_authorization, sign, utc_date
+from connector.signing import parse_authorization, sign, utc_date
 
 from ._accounts import Account, Directory, Template
 from ._clock import Clock
-from ._limits import DAILY_LIMIT, ONE_HOUR_LIMIT, THIRTY_SECOND_LIMIT, Limiter
+from ._limits import Limiter
 from ._outbox import Message
 from ._phones import parse_phone_number
 
@@ -28,15 +29,16 @@ MAX_SESSION_CONTEXT = 512
 REGIONS = frozenset({"ap-beijing", "ap-guangzhou", "ap-nanjing", "ap-shanghai", "ap-singapore"})
 
 _REQUIRED_SIGNED_HEADERS = frozenset({"content-type", "host"})
+UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
+# Unix seconds have 10 digits until the year 2286; a longer value is no timestamp (and Python
+# refuses to read integers of more than 4300 digits).
+_MAX_TIMESTAMP_DIGITS = 12
 _VERIFICATION_PARAM = re.compile(r"[0-9]{0,6}")
 
 INCORRECT_NUMBER = "InvalidParameterValue.IncorrectPhoneNumber"
 _PER_NUMBER_MESSAGES = {
     "Ok": "send success",
     INCORRECT_NUMBER: "incorrect phone number format",
-    THIRTY_SECOND_LIMIT: "the same content was sent to this number less than 30 seconds ago",
-    ONE_HOUR_LIMIT: "this number reached its hourly message limit",
-    DAILY_LIMIT: "this number reached its daily message limit",
 }
 
 
@@ -81,20 +83,29 @@ class SendSms:
         self.clock = clock
         self.limiter = limiter
 
-    def handle(self, headers: Mapping[str, str], body: bytes) -> Answer:
-        """Answer one request; ``headers`` are keyed by lowercase name, values as received."""
+    def handle(
+        self, headers: Mapping[str, str], body: bytes, *, method: str = "POST", query: str = ""
+    ) -> Answer:
+        """Answer one request; ``headers`` are keyed by lowercase name, values as received.
+
+        ``POST`` carries the parameters as a JSON body; ``GET`` (as Tencent's SDK can send
+        it) carries them in ``query``, flattened (``PhoneNumberSet.0=...``).
+        """
         request_id = str(uuid.uuid4())
         now = self.clock.now()
         try:
-            account = self._authenticate(headers, body, now)
+            account = self._authenticate(headers, body, now, method, query)
             _check_call(headers)
-            return self._send(account, _parse_body(headers, body), request_id, now)
+            data = _parse_query(query) if method == "GET" else _parse_json(headers, body)
+            return self._send(account, _read_request(data), request_id, now)
         except Refusal as refusal:
             return Answer(
                 error_body(refusal.code, refusal.message, request_id), error_code=refusal.code
             )
 
-    def _authenticate(self, headers: Mapping[str, str], body: bytes, now: float) -> Account:
+    def _authenticate(
+        self, headers: Mapping[str, str], body: bytes, now: float, method: str, query: str
+    ) -> Account:
         value = headers.get("authorization")
         if not value:
             raise Refusal(
@@ -144,8 +155,10 @@ class SendSms:
             service=SERVICE,
             timestamp=timestamp,
             headers=headers,
-            body=body,
+            body=_signed_payload(headers, body, method),
             signed_headers=auth.signed_headers,
+            method=method,
+            query=query if method == "GET" else "",
         )
         if not hmac.compare_digest(expected.signature, auth.signature.lower()):
             raise Refusal(
@@ -197,7 +210,16 @@ class SendSms:
                 self.limiter.admit(req.app_id, number.e164, content, now) if self.limiter else None
             )
             if code is not None:
-                items.append(_status(code, number.e164, number.iso_code, req.session_context))
+                assert self.limiter is not None
+                items.append(
+                    _status(
+                        code,
+                        number.e164,
+                        number.iso_code,
+                        req.session_context,
+                        message=self.limiter.messages[code],
+                    )
+                )
                 continue
             message = Message(
                 request_id=request_id,
@@ -237,6 +259,7 @@ def _status(
     *,
     serial_no: str = "",
     fee: int = 0,
+    message: str | None = None,
 ) -> dict[str, Any]:
     """One SendStatusSet item; a refused number has no SerialNo and costs nothing."""
     return {
@@ -245,16 +268,24 @@ def _status(
         "Fee": fee,
         "SessionContext": session_context,
         "Code": code,
-        "Message": _PER_NUMBER_MESSAGES[code],
+        "Message": message or _PER_NUMBER_MESSAGES[code],
         "IsoCode": iso_code,
     }
+
+
+def _signed_payload(headers: Mapping[str, str], body: bytes, method: str) -> bytes:
+    """What the signature hashes as the payload: the body; nothing for GET; or, when the
+    client says ``X-TC-Content-SHA256: UNSIGNED-PAYLOAD``, that very word."""
+    if headers.get("x-tc-content-sha256", "").strip() == UNSIGNED_PAYLOAD:
+        return UNSIGNED_PAYLOAD.encode("ascii")
+    return b"" if method == "GET" else body
 
 
 def _timestamp(headers: Mapping[str, str]) -> int:
     value = headers.get("x-tc-timestamp")
     if not value:
         raise Refusal("MissingParameter", "The X-TC-Timestamp header is missing.")
-    if not value.isascii() or not value.isdigit():
+    if not value.isascii() or not value.isdigit() or len(value) > _MAX_TIMESTAMP_DIGITS:
         raise Refusal(
             "InvalidParameterValue", f"X-TC-Timestamp must be unix seconds, not '{value}'."
         )
@@ -288,16 +319,50 @@ def _check_call(headers: Mapping[str, str]) -> None:
         )
 
 
-def _parse_body(headers: Mapping[str, str], body: bytes) -> _Request:
+def _parse_json(headers: Mapping[str, str], body: bytes) -> dict[str, Any]:
     media_type = headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type != "application/json":
         raise Refusal("InvalidParameter", "Content-Type must be application/json for a JSON body.")
     try:
         data = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than Python reads
         raise Refusal("FailedOperation.JsonParseFail", "The body is not valid JSON.") from None
     if not isinstance(data, dict):
         raise Refusal("FailedOperation.JsonParseFail", "The body must be a JSON object.")
+    return data
+
+
+def _parse_query(query: str) -> dict[str, Any]:
+    """The parameters of a GET request: ``PhoneNumberSet.0=a&PhoneNumberSet.1=b`` becomes
+    ``{"PhoneNumberSet": ["a", "b"]}``, as Tencent reads the SDK's flattened form."""
+    try:
+        pairs = urllib.parse.parse_qsl(query, keep_blank_values=True, strict_parsing=True)
+    except ValueError:
+        raise Refusal("InvalidParameter", "The query string is malformed.") from None
+    data: dict[str, Any] = {}
+    for name, value in pairs:
+        parts = name.split(".")
+        if len(parts) > 2 or not all(parts):
+            raise Refusal("InvalidParameter", f"The parameter name '{name[:64]}' is not known.")
+        if len(parts) == 1:
+            data[name] = value
+            continue
+        key, index = parts
+        items = data.setdefault(key, {})
+        if not isinstance(items, dict) or not index.isascii() or not index.isdigit():
+            raise Refusal("InvalidParameter", f"The parameter name '{name[:64]}' is not known.")
+        items[int(index[:6])] = value
+    for key, value in data.items():
+        if isinstance(value, dict):
+            if sorted(value) != list(range(len(value))):
+                raise Refusal(
+                    "InvalidParameter", f"The items of {key} must be numbered 0, 1, 2 ..."
+                )
+            data[key] = [value[i] for i in range(len(value))]
+    return data
+
+
+def _read_request(data: Mapping[str, Any]) -> _Request:
     numbers = _strings(data, "PhoneNumberSet")
     if numbers is None:
         raise _missing("PhoneNumberSet")

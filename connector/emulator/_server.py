@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -47,6 +48,8 @@ from ._sendsms import SendSms
 logger = logging.getLogger("connector.emulator")
 
 DEFAULT_LIMITS = FrequencyLimits()
+# A wildcard address is not something a client can connect to: URLs name loopback instead.
+_WILDCARDS = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}  # noqa: S104
 MAX_BODY = 10 * 1024 * 1024  # Tencent's own cap on a request body
 _IDLE_TIMEOUT = 300.0  # seconds a kept-alive connection may sit idle before it is closed
 _HANDSHAKE_TIMEOUT = 10.0
@@ -92,6 +95,9 @@ class _Handler(BaseHTTPRequestHandler):
     # --- plumbing ------------------------------------------------------------------------
 
     def _dispatch(self, method: str) -> None:
+        if self.server.state.stopping.is_set():  # cut short by stop(): nobody waits for it
+            self.close_connection = True
+            return
         body = self._read_body()
         if body is None:
             return
@@ -106,9 +112,13 @@ class _Handler(BaseHTTPRequestHandler):
             return
         try:
             route(self, body)
+        except OSError as exc:  # the client, or stop(), closed the connection mid-answer
+            logger.debug("%s %s: connection closed (%s)", method, path, exc)
+            self.close_connection = True
         except Exception:
             logger.exception("emulator failed on %s %s", method, path)
-            self._json(500, {"error": "the emulator failed; its log has the details"})
+            with contextlib.suppress(OSError):
+                self._json(500, {"error": "the emulator failed; its log has the details"})
 
     def _read_body(self) -> bytes | None:
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
@@ -163,6 +173,14 @@ class _Handler(BaseHTTPRequestHandler):
 
     # --- routes --------------------------------------------------------------------------
 
+    def _get_root(self, body: bytes) -> None:
+        # A signed GET is SendSms with its parameters in the query (Tencent's SDK can send
+        # that); any other GET is a person opening the outbox page.
+        if "authorization" in self._headers_as_received():
+            self._send_sms(body)
+        else:
+            self._page(body)
+
     def _send_sms(self, body: bytes) -> None:
         state = self.server.state
         state.outbox.count_request()
@@ -180,7 +198,12 @@ class _Handler(BaseHTTPRequestHandler):
                 status, content_type, payload = canned
                 self._respond(status, content_type, payload)
                 return
-        answer = state.sendsms.handle(self._headers_as_received(), body)
+        answer = state.sendsms.handle(
+            self._headers_as_received(),
+            body,
+            method=self.command,
+            query=self.path.partition("?")[2],
+        )
         state.outbox.add(answer.messages)
         if answer.error_code:
             logger.info("SendSms refused: %s", answer.error_code)
@@ -215,7 +238,10 @@ class _Handler(BaseHTTPRequestHandler):
     def _add_fault(self, body: bytes) -> None:
         faults = self.server.state.faults
         try:
-            data = json.loads(body)
+            try:
+                data = json.loads(body)
+            except RecursionError:
+                raise ValueError("the body is nested too deeply to read") from None
             if not isinstance(data, dict):
                 raise ValueError('the body must be a JSON object such as {"kind": "drop"}')
             params = dict(data)
@@ -234,7 +260,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 _Route = Callable[[_Handler, bytes], None]
 _ROUTES: Mapping[str, Mapping[str, _Route]] = {
-    "/": {"POST": _Handler._send_sms, "GET": _Handler._page},
+    "/": {"POST": _Handler._send_sms, "GET": _Handler._get_root},
     "/__emulator/outbox": {"GET": _Handler._get_outbox, "DELETE": _Handler._clear_outbox},
     "/__emulator/health": {"GET": _Handler._health},
     "/__emulator/stats": {"GET": _Handler._stats},
@@ -483,8 +509,7 @@ class Emulator:
 
     def _url(self, port: int) -> str:
         # A wildcard address is not something a client can connect to: name loopback instead.
-        wildcards = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}  # noqa: S104
-        host = wildcards.get(self.host, self.host)
+        host = _WILDCARDS.get(self.host, self.host)
         if ":" in host:
             host = f"[{host}]"
         return f"{'https' if self._tls else 'http'}://{host}:{port}"
@@ -601,11 +626,23 @@ def serve(
             return 2
         url = emulator.url
         print(f"Tencent SMS emulator on {url}")
+        if host in _WILDCARDS:
+            print(
+                f"  listening:     on every interface ({host or '*'}:{emulator.port}); the URLs "
+                "here use loopback. From another machine use this machine's address, and "
+                "--tls: the connector sends plain http only to a loopback address"
+            )
         print(f"  outbox:        {url}/  (JSON: {url}/__emulator/outbox)")
         print(
             f"  demo account:  SecretId {DEMO_SECRET_ID}, SdkAppId {DEMO_SDK_APP_ID}, "
             f"sign '{DEMO_SIGN}'"
         )
+        if accounts_path is not None:
+            ids = ", ".join(a.secret_id for a in accounts)
+            print(f"  accounts:      {len(accounts)} more from {accounts_path} (SecretId {ids})")
+        else:
+            print("  accounts:      pass --accounts FILE to serve your own beside the demo one")
+        print(f"  limits:        {_describe_limits(emulator.limits)}")
         if emulator.ca_bundle is not None:
             print(f"  CA bundle:     {emulator.ca_bundle}")
         if written is not None:
@@ -621,6 +658,19 @@ def serve(
     finally:
         restore()
         emulator.stop()
+
+
+def _describe_limits(limits: FrequencyLimits | None) -> str:
+    if limits is None:
+        return "off (no per-number limits)"
+    parts = []
+    if limits.same_content_seconds is not None:
+        parts.append(f"the same text once per {limits.same_content_seconds:g} s")
+    if limits.per_hour is not None:
+        parts.append(f"{limits.per_hour} an hour")
+    if limits.per_day is not None:
+        parts.append(f"{limits.per_day} a day")
+    return f"per number: {', '.join(parts) or 'none'} (--no-limits switches them off)"
 
 
 def _stop_on_sigterm() -> Callable[[], None]:

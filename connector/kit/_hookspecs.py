@@ -9,6 +9,13 @@ A connector is any object (a module, a class instance) whose methods are marked 
 
 Each connector is loaded into a plugin manager of its own, so a host calls exactly the
 connector it names; a connector never sees another's calls.
+
+A connector imports only what ``connector.kit`` exports (``make lint`` refuses
+``connector.kit._*`` elsewhere).  Besides the names below, that is :class:`SendResult`,
+:class:`ConnectorError` and :class:`ErrorCode`; :class:`FingerprintCache` and
+:func:`config_fingerprint`, to keep per-config state (a client and its connection pool) keyed
+by a digest rather than by the config and its secret; and :func:`read_data` /
+:func:`load_schema`, for the schemas and metadata files this distribution ships.
 """
 
 from __future__ import annotations
@@ -91,6 +98,10 @@ def send_message(  # type: ignore[empty-body]
     no ``+``); ``type`` is a :class:`TemplateType` value; ``payload`` holds ``code`` and may
     hold ``locale``, ``uiLocales`` or ``link``; ``config`` has already been validated by the
     host against :func:`connector_config_schema` and :func:`validate_config`.
+
+    Return a :class:`SendResult`: the number as sent, the provider's request id, the number
+    of attempts, and in ``detail`` whatever else the provider answered, under the JSON keys a
+    host shows (``to_dict()`` merges them in).
 
     Raise :class:`ConnectorError` for every failure, with the Logto error code that fits, a
     sentence an admin can act on, and the provider's code and request id in ``data``.  Must

@@ -7,19 +7,21 @@ import json
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
-from . import _hookspecs, _memo
+from . import _hookspecs
 from ._cache import FingerprintCache, config_fingerprint
-from ._entry_points import EntryPoint, entry_points
 from ._errors import ConnectorError, ErrorCode, UnknownConnectorError
 from ._report import ConfigReport, problems_error
 from ._request import plainly_valid
 from ._resources import load_schema
 from ._types import ConnectorMetadata, SendResult
 from ._validation import SEVERITIES, Problem, SchemaChecker
+
+if TYPE_CHECKING:
+    from importlib.metadata import EntryPoint
 
 ENTRY_POINT_GROUP = "logto.connectors"
 _VALID_CACHE_SIZE = 256
@@ -75,7 +77,12 @@ class ConnectorHost:
             for plugin in plugins:
                 self._add(_describe(plugin), plugin)
             return
-        for ep in sorted(entry_points(entry_point_group), key=lambda e: e.name):
+        # importlib.metadata, as pluggy's load_setuptools_entrypoints reads them (imported
+        # here: a host given its plugins never pays for it).
+        from importlib import metadata
+
+        found = metadata.entry_points(group=entry_point_group)
+        for ep in sorted(found, key=lambda e: e.name):
             # One broken package must not take every other connector down with it.
             source = f"entry point {ep.name!r} ({ep.value})"
             try:
@@ -112,11 +119,8 @@ class ConnectorHost:
                 ErrorCode.INVALID_METADATA,
                 f"connector {source}: connector_metadata() must return an object",
             )
-        key = _memo.digest(meta, schema, load_schema("connector-metadata.schema.json"))
-        if not _memo.passed_before(key):
-            _check_metadata(source, meta)
-            _check_config_schema(source, schema)
-            _memo.remember(key)
+        _check_metadata(source, meta)
+        _check_config_schema(source, schema)
         connector_id = meta["id"]
         if connector_id in self._by_id:
             other = self._by_id[connector_id].source

@@ -29,8 +29,8 @@ def data_root(kind: str) -> Traversable:
     return Path(__file__).resolve().parents[2] / kind
 
 
-def read_bytes(kind: str, *parts: str) -> bytes:
-    """The bytes of one data file, e.g. ``read_bytes("metadata", "tencent-sms", "logo.svg")``."""
+def read_data(kind: str, *parts: str) -> bytes:
+    """The bytes of one data file, e.g. ``read_data("metadata", "tencent-sms", "logo.svg")``."""
     node = data_root(kind)
     for part in parts:
         node = node / part
@@ -41,5 +41,5 @@ def read_bytes(kind: str, *parts: str) -> bytes:
 @functools.cache
 def load_schema(name: str) -> dict[str, Any]:
     """A JSON Schema shipped in ``schemas/``, parsed once."""
-    schema: dict[str, Any] = json.loads(read_bytes("schemas", name))
+    schema: dict[str, Any] = json.loads(read_data("schemas", name))
     return schema

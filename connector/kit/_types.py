@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import enum
 import sys
-from dataclasses import asdict, dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any, Literal, TypedDict
 
 if sys.version_info >= (3, 11):
@@ -82,31 +83,25 @@ class SendPayload(TypedDict, total=False):
 class SendResult:
     """What a delivered send tells the host.
 
-    ``to`` is the number as sent (E.164), ``route`` the provider route used (for Tencent:
-    ``mainland`` or ``international``); the provider's ids let an admin trace one message.
+    The fields are what every connector has: ``to`` is the number as sent (E.164),
+    ``request_id`` the provider's id for the request, ``attempts`` how many requests it took.
+    Anything else the provider answered (for Tencent: ``route``, ``serialNo``, ``fee``,
+    ``isoCode``) is the connector's own, in ``detail``, under the JSON keys a host shows.
     """
 
     connector_id: str
     to: str
-    route: str | None = None
     request_id: str | None = None
-    serial_no: str | None = None
-    fee: int | None = None
-    iso_code: str | None = None
     attempts: int = 1
-    extra: dict[str, Any] = field(default_factory=dict)
+    detail: Mapping[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready form with camelCase keys, as a Logto host would show it."""
-        raw = asdict(self)
+        """A JSON-ready form with camelCase keys, as a Logto host would show it: the common
+        fields, then the connector's ``detail``."""
         return {
-            "connectorId": raw["connector_id"],
-            "to": raw["to"],
-            "route": raw["route"],
-            "requestId": raw["request_id"],
-            "serialNo": raw["serial_no"],
-            "fee": raw["fee"],
-            "isoCode": raw["iso_code"],
-            "attempts": raw["attempts"],
-            **raw["extra"],
+            "connectorId": self.connector_id,
+            "to": self.to,
+            "requestId": self.request_id,
+            "attempts": self.attempts,
+            **self.detail,
         }

@@ -17,19 +17,22 @@ import logging
 import os
 import random
 import socket
+import ssl
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 import urllib3
 import urllib3.connection
+from urllib3.util.ssl_match_hostname import CertificateError
 
-from .. import __version__
+from .. import __version__, signing
 from ..kit import ConnectorError, ErrorCode
-from . import errors, signing
-from .settings import Settings
+from . import errors
+from .settings import Settings, _is_loopback
 
 ACTION = "SendSms"
 VERSION = "2021-01-11"
@@ -59,8 +62,12 @@ class SendSmsClient:
         session.mount("https://", adapter)
         session.mount("http://", adapter)
         # Read proxy settings from the environment once, here, rather than on every request
-        # (requests would also re-read ~/.netrc each time).
-        session.proxies.update(requests.utils.get_environ_proxies(settings.endpoint))
+        # (requests would also re-read ~/.netrc each time).  A loopback endpoint (the
+        # emulator, plain http) never goes through a proxy: the number, the code and the
+        # signature would leave the machine in clear text.  An https endpoint honours
+        # HTTPS_PROXY / ALL_PROXY and NO_PROXY; the proxy sees only the host name (CONNECT).
+        if not _is_loopback(urlsplit(settings.endpoint).hostname or ""):
+            session.proxies.update(requests.utils.get_environ_proxies(settings.endpoint))
         session.trust_env = False
         session.verify = settings.ca_bundle or True
         self._session = session
@@ -72,7 +79,7 @@ class SendSmsClient:
             host=settings.host,
             content_type=_CONTENT_TYPE,
         )
-        self._fixed_headers = {
+        fixed_headers = {
             "Content-Type": _CONTENT_TYPE,
             "Host": settings.host,
             "X-TC-Action": ACTION,
@@ -85,7 +92,7 @@ class SendSmsClient:
         # (parsing and re-quoting the URL is the costliest step of a requests call) and copy
         # the prepared request for each attempt.
         self._template = session.prepare_request(
-            requests.Request("POST", self._url, headers=self._fixed_headers)
+            requests.Request("POST", self._url, headers=fixed_headers)
         )
 
     def __repr__(self) -> str:
@@ -95,10 +102,6 @@ class SendSmsClient:
     def close(self) -> None:
         """Close the pooled connections."""
         self._session.close()
-
-    def signed_headers(self, body: bytes, timestamp: int) -> dict[str, str]:
-        """The headers of one attempt, signed for ``body`` at ``timestamp``."""
-        return {**self._fixed_headers, **self._attempt_headers(body, timestamp)}
 
     def _attempt_headers(self, body: bytes, timestamp: int) -> dict[str, str]:
         """What changes between attempts (the fixed headers are in the prepared template)."""
@@ -190,10 +193,17 @@ def _transport_failure(
     host = settings.host
     data: dict[str, Any] = {"attempts": attempts, "endpoint": settings.endpoint}
     if isinstance(exc, requests.exceptions.SSLError):
+        if _certificate_problem(exc):
+            return ConnectorError(
+                ErrorCode.INVALID_CONFIG,
+                f"TLS verification of {host} failed, so nothing was sent; for a private "
+                "endpoint, set caBundle to the PEM file of its CA",
+                {**data, "delivery": "not_sent", "reason": "tls"},
+            )
         return ConnectorError(
-            ErrorCode.INVALID_CONFIG,
-            f"TLS verification of {host} failed, so nothing was sent; for a private endpoint, "
-            "set caBundle to the PEM file of its CA",
+            ErrorCode.GENERAL,
+            f"the TLS handshake with {host} failed ({_ssl_reason(exc)}), so nothing was sent; "
+            "is the endpoint an https server?",
             {**data, "delivery": "not_sent", "reason": "tls"},
         )
     if isinstance(exc, _NEVER_SENT):
@@ -216,6 +226,37 @@ def _transport_failure(
         "so it was not retried",
         {**data, "delivery": "unknown", "reason": reason},
     )
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """``exc`` and what it wraps: the arguments and causes requests and urllib3 chain."""
+    seen: set[int] = set()
+    stack: list[object] = [exc]
+    while stack:
+        item = stack.pop()
+        if not isinstance(item, BaseException) or id(item) in seen:
+            continue
+        seen.add(id(item))
+        yield item
+        stack.extend(item.args)
+        stack.extend((getattr(item, "reason", None), item.__cause__, item.__context__))
+
+
+def _certificate_problem(exc: BaseException) -> bool:
+    """True when a certificate was refused or the CA file could not be used (X509, PEM)."""
+    return any(
+        isinstance(e, (ssl.SSLCertVerificationError, CertificateError))
+        or (isinstance(e, ssl.SSLError) and getattr(e, "library", None) in ("X509", "PEM"))
+        for e in _causes(exc)
+    )
+
+
+def _ssl_reason(exc: BaseException) -> str:
+    """OpenSSL's short reason (e.g. ``WRONG_VERSION_NUMBER``), or the exception's class."""
+    for e in _causes(exc):
+        if isinstance(e, ssl.SSLError) and getattr(e, "reason", None):
+            return str(e.reason)
+    return type(exc).__name__
 
 
 #: requests refuses these before opening a connection.
@@ -332,6 +373,20 @@ class _HTTPConnection(urllib3.connection.HTTPConnection):
 
 class _HTTPSConnection(urllib3.connection.HTTPSConnection):
     response_class = _DeadlineResponse
+
+    def connect(self) -> None:
+        try:
+            super().connect()
+        except urllib3.exceptions.HTTPError:
+            raise  # the TCP connection itself failed: urllib3 already says so
+        except (ssl.SSLCertVerificationError, CertificateError):
+            raise  # a certificate was refused: retrying cannot help, the CA hint can
+        except (TimeoutError, ConnectionError, ssl.SSLEOFError, ssl.SSLZeroReturnError) as exc:
+            # No answer, a reset or a close before the handshake finished: the request was
+            # never written, so this counts as a connection that was never made (retried).
+            raise urllib3.exceptions.NewConnectionError(
+                self, f"the TLS handshake did not complete ({type(exc).__name__})"
+            ) from exc
 
 
 class _HTTPPool(urllib3.HTTPConnectionPool):

@@ -13,9 +13,17 @@ from collections.abc import Iterable, Mapping
 from contextlib import AbstractContextManager, closing, nullcontext
 from typing import TYPE_CHECKING, Any
 
-from ..kit import ConnectorError, ErrorCode, Problem, SendResult, hookimpl
-from ..kit._cache import FingerprintCache, config_fingerprint
-from ..kit._resources import load_schema, read_bytes
+from ..kit import (
+    ConnectorError,
+    ErrorCode,
+    FingerprintCache,
+    Problem,
+    SendResult,
+    config_fingerprint,
+    hookimpl,
+    load_schema,
+    read_data,
+)
 from . import settings as settings_mod
 from .errors import NO_CODE, tencent_error, text_field
 from .phone import mask, normalize
@@ -56,7 +64,7 @@ class TencentSmsConnector:
         """The metadata of ``metadata/tencent-sms/metadata.json``."""
         import json
 
-        meta: dict[str, Any] = json.loads(read_bytes("metadata", METADATA_DIR, "metadata.json"))
+        meta: dict[str, Any] = json.loads(read_data("metadata", METADATA_DIR, "metadata.json"))
         return meta
 
     @hookimpl
@@ -73,7 +81,7 @@ class TencentSmsConnector:
         name = path.removeprefix("./")
         if name not in ("logo.svg", "README.md"):
             return None
-        return read_bytes("metadata", METADATA_DIR, name)
+        return read_data("metadata", METADATA_DIR, name)
 
     @hookimpl
     def validate_config(self, config: Mapping[str, Any]) -> Iterable[Problem]:
@@ -105,16 +113,20 @@ class TencentSmsConnector:
             request_id = answer.request_id
             item = _status_for(answer.response, phone.e164, request_id, answer.attempts)
             outcome = "delivered"
+            fee = item.get("Fee")
             return SendResult(
                 connector_id=CONNECTOR_ID,
                 to=phone.e164,
-                route=phone.route,
                 request_id=request_id,
-                serial_no=text_field(item.get("SerialNo")),
-                fee=item.get("Fee") if isinstance(item.get("Fee"), int) else None,
-                iso_code=text_field(item.get("IsoCode")),
                 attempts=answer.attempts,
-                extra={"templateId": template.template_id, "usageType": template.usage_type},
+                detail={
+                    "route": phone.route,
+                    "serialNo": text_field(item.get("SerialNo")),
+                    "fee": fee if isinstance(fee, int) else None,
+                    "isoCode": text_field(item.get("IsoCode")),
+                    "templateId": template.template_id,
+                    "usageType": template.usage_type,
+                },
             )
         except ConnectorError as exc:
             request_id = exc.data.get("requestId", request_id)

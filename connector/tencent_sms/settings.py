@@ -16,8 +16,14 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..kit import Problem, TemplateType, closest, format_path, unknown_key_problem
-from ..kit._resources import load_schema
+from ..kit import (
+    Problem,
+    TemplateType,
+    closest,
+    format_path,
+    load_schema,
+    unknown_key_problem,
+)
 from .phone import Route
 
 DEFAULT_PARAMS = ("code",)

@@ -1,5 +1,9 @@
 """TC3-HMAC-SHA256: the request signature of Tencent Cloud API 3.0.
 
+One module for both sides: the Tencent connector signs with it and the emulator verifies
+with it.  It imports nothing but the standard library, so the emulator needs neither the kit
+nor the connector.
+
 The signature covers the exact body bytes, so callers serialise a body once, sign those
 bytes and send those bytes.  Everything here is pure (no clock, no I/O): the timestamp is an
 argument, which is what lets the test vectors and the emulator use the same code.
