@@ -39,7 +39,7 @@ lint: $(STAMP)
 	$(BIN)/mypy --strict
 
 # `make bench BENCH_ARGS="--quick --only send,startup --output PATH"` passes options through.
-bench: $(STAMP)
+bench: $(STAMP) $(JSSTAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:

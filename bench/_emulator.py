@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -17,24 +18,26 @@ from typing import Any
 _START_TIMEOUT = 20.0
 _TICKS = os.sysconf("SC_CLK_TCK")
 # Loopback needs no proxy, whatever the environment says.
-_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+_PLAIN = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 class EmulatorProcess:
-    """``logto-connector emulator --port 0 --no-limits`` as a child process.
+    """``logto-connector emulator --port 0 --no-limits`` (``--tls`` too when asked) as a child.
 
     Use as a context manager: on entry it waits until the config file the emulator writes
     is complete and its health endpoint answers; on exit it stops the child (SIGTERM, which
     the emulator treats as Ctrl-C) and removes the config file, which holds the demo secret.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, tls: bool = False) -> None:
+        self._tls = tls
         self._workdir = tempfile.mkdtemp(prefix="bench-emulator-")
         self.config_path = Path(self._workdir) / "config.json"
         self._log_path = Path(self._workdir) / "emulator.log"
         self._process: subprocess.Popen[bytes] | None = None
         self.config: dict[str, Any] = {}
         self.url = ""
+        self._opener = _PLAIN
 
     def __enter__(self) -> EmulatorProcess:
         command = [
@@ -49,6 +52,7 @@ class EmulatorProcess:
             "--no-limits",
             "--write-config",
             str(self.config_path),
+            *(["--tls"] if self._tls else []),
         ]
         with open(self._log_path, "wb") as log:
             self._process = subprocess.Popen(
@@ -57,6 +61,11 @@ class EmulatorProcess:
         try:
             self.config = self._wait_for_config()
             self.url = str(self.config["endpoint"])
+            if self._tls:  # verify the emulator with the CA it made, as every client here does
+                context = ssl.create_default_context(cafile=self.config["caBundle"])
+                self._opener = urllib.request.build_opener(
+                    urllib.request.ProxyHandler({}), urllib.request.HTTPSHandler(context=context)
+                )
             self._wait_for_health()
         except BaseException:
             self.__exit__(None, None, None)
@@ -103,11 +112,11 @@ class EmulatorProcess:
     def clear_outbox(self) -> None:
         """Empty the outbox, so a long run does not make the emulator's memory grow."""
         request = urllib.request.Request(self.url + "/__emulator/outbox", method="DELETE")
-        with _OPENER.open(request, timeout=5) as reply:
+        with self._opener.open(request, timeout=5) as reply:
             reply.read()
 
     def _get(self, path: str) -> Any:
-        with _OPENER.open(self.url + path, timeout=5) as reply:
+        with self._opener.open(self.url + path, timeout=5) as reply:
             return json.loads(reply.read())
 
     def _wait_for_config(self) -> dict[str, Any]:

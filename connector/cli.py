@@ -18,10 +18,16 @@ import traceback
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn, TextIO
 
-from .kit import ConnectorError, ConnectorHost, ErrorCode, UnknownConnectorError
+from .kit import (
+    ConnectorError,
+    ConnectorHost,
+    ErrorCode,
+    UnknownConnectorError,
+    UnreadableConfigError,
+    read_config_file,
+)
 
 PROG = "logto-connector"
-MAX_CONFIG_BYTES = 1024 * 1024
 
 
 class UsageError(Exception):
@@ -272,6 +278,24 @@ def _build_parser() -> argparse.ArgumentParser:
 
     p = command("demo", "send two codes through the emulator and show the phones")
     p.set_defaults(handler=cmd_demo)
+
+    p = command("serve", "serve the endpoint Logto's HTTP SMS connector calls")
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--config", metavar="FILE", help="the connector config to send with")
+    source.add_argument("--emulator", action="store_true", help="start the emulator and use it")
+    p.add_argument(
+        "--connector",
+        default="tencent-short-message-service",
+        metavar="ID",
+        help="the connector to send through (default: tencent-short-message-service)",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    p.add_argument("--port", type=_port, default=8090, help="0 picks a free port")
+    p.add_argument("--workers", type=_count, default=1, help="processes (default 1)")
+    p.add_argument("--threads", type=_count, default=8, help="threads per process (default 8)")
+    p.add_argument("--token-file", metavar="PATH", help="file holding the bearer token")
+    p.add_argument("--no-auth", action="store_true", help="no token (loopback addresses only)")
+    p.set_defaults(handler=cmd_serve)
     return parser
 
 
@@ -455,6 +479,77 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo()
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    """``serve``: the gateway Logto's HTTP SMS connector calls, on gunicorn."""
+    import contextlib
+    import secrets
+
+    try:
+        from . import service
+    except ImportError as exc:
+        missing = exc.name or "a dependency"
+        raise UsageError(f"serve needs {missing}: pip install '.[serve]'") from None
+
+    host = _host(args)
+    try:
+        token = service.read_token(args.token_file)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    made_token = False
+    if token is None and args.no_auth:
+        if not service.is_loopback(args.host):
+            raise UsageError("--no-auth is allowed on a loopback address only")
+        print(f"{PROG}: warning: serving without a token (--no-auth)", file=sys.stderr)
+    elif token is None and args.emulator:
+        token, made_token = secrets.token_urlsafe(32), True
+    elif token is None:
+        raise UsageError(
+            f"no token: set {service.TOKEN_ENV} or pass --token-file (or --no-auth on loopback)"
+        )
+    with contextlib.ExitStack() as stack:
+        if args.emulator:
+            from .emulator import Emulator
+
+            emulator = stack.enter_context(Emulator())
+            source: service.ConfigSource = service.StaticConfigSource(
+                host, args.connector, emulator.connector_config(), "emulator"
+            )
+            print(f"Tencent SMS emulator on {emulator.url} (outbox: {emulator.url}/)")
+        else:
+            try:
+                source = service.FileConfigSource(host, args.connector, args.config)
+            except UnreadableConfigError as exc:
+                raise UsageError(str(exc)) from None
+        active = source.current()
+        assert active is not None
+        for warning in active.warnings:
+            print(f"{PROG}: warning: {warning}", file=sys.stderr)
+
+        def ready(url: str) -> None:
+            print(f"Serving {active.connector_id} for Logto's HTTP SMS connector", flush=True)
+            print(f"  Endpoint:              {url}", flush=True)
+            if made_token:
+                # Made for this run only; the admin pastes it into Logto's form.
+                print(f"  Authorization Header:  Bearer {token}", flush=True)
+
+        options = service.ServeOptions(
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            threads=args.threads,
+            token=token,
+            deadline=active.deadline,
+            on_ready=ready,
+        )
+        return service.serve(host, source, options)
+
+
+def _count(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 64:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a count from 1 to 64")
+    return int(text)
+
+
 def _port(text: str) -> int:
     try:
         port = int(text)
@@ -478,31 +573,9 @@ def _resolve_id(host: ConnectorHost, cid: str) -> str:
 def read_config(where: str) -> object:
     """Read a config from a path or ``-`` (stdin).  Unreadable: usage error; not JSON: refused."""
     try:
-        if where == "-":
-            raw = sys.stdin.buffer.read(MAX_CONFIG_BYTES + 1)
-        else:
-            with open(where, "rb") as handle:
-                raw = handle.read(MAX_CONFIG_BYTES + 1)
-    except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
-        reason = getattr(exc, "strerror", None) or type(exc).__name__
-        raise UsageError(f"cannot read config {where!r}: {reason}") from None
-    if len(raw) > MAX_CONFIG_BYTES:
-        raise ConnectorError(ErrorCode.INVALID_CONFIG, "config is larger than 1 MiB")
-    try:
-        return json.loads(raw.decode("utf-8-sig"))  # a BOM from a Windows editor is fine
-    except UnicodeDecodeError:
-        raise ConnectorError(ErrorCode.INVALID_CONFIG, "config is not UTF-8 text") from None
-    except json.JSONDecodeError as exc:
-        raise ConnectorError(
-            ErrorCode.INVALID_CONFIG,
-            f"config is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
-        ) from None
-    except RecursionError:
-        raise ConnectorError(ErrorCode.INVALID_CONFIG, "config JSON is nested too deeply") from None
-    except ValueError:  # Python refuses to read integers of more than 4300 digits
-        raise ConnectorError(
-            ErrorCode.INVALID_CONFIG, "config has a number too long to read"
-        ) from None
+        return read_config_file(where)
+    except UnreadableConfigError as exc:
+        raise UsageError(str(exc)) from None
 
 
 if __name__ == "__main__":  # pragma: no cover

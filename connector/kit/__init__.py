@@ -8,10 +8,11 @@ Connectors use only the names below (``make lint`` refuses imports of ``connecto
 from outside the kit): besides the hook contract, :class:`FingerprintCache` and
 :func:`config_fingerprint` to keep per-config state (a client, a session) without holding a
 copy of a secret, and :func:`read_data` / :func:`load_schema` for the schemas and metadata
-this distribution ships.
+this distribution ships.  Hosts read an admin's config file with :func:`read_config_file`.
 """
 
 from ._cache import FingerprintCache, config_fingerprint
+from ._config_file import MAX_CONFIG_BYTES, UnreadableConfigError, read_config_file
 from ._errors import ConnectorError, ErrorCode, UnknownConnectorError
 from ._hookspecs import PROJECT_NAME, hookimpl, hookspec
 from ._host import ENTRY_POINT_GROUP, ConnectorHost
@@ -30,6 +31,7 @@ from ._validation import Problem, Severity, closest, format_path, unknown_key_pr
 __all__ = [
     "ENTRY_POINT_GROUP",
     "MASK",
+    "MAX_CONFIG_BYTES",
     "PROJECT_NAME",
     "ConfigReport",
     "ConnectorError",
@@ -44,6 +46,7 @@ __all__ = [
     "Severity",
     "TemplateType",
     "UnknownConnectorError",
+    "UnreadableConfigError",
     "closest",
     "config_fingerprint",
     "format_path",
@@ -52,6 +55,7 @@ __all__ = [
     "keep_secrets",
     "load_schema",
     "mask_secrets",
+    "read_config_file",
     "read_data",
     "secret_keys",
     "unknown_key_problem",

@@ -1,1 +1,48 @@
-"""The HTTP service: the gateway Logto calls and the admin console, over the kit's host."""
+"""The HTTP service: the gateway Logto's HTTP SMS connector calls, health and metrics.
+
+It talks to connectors only through the kit's :class:`~connector.kit.ConnectorHost`, and
+reads the config to send with from a :class:`ConfigSource` on every request::
+
+    source = FileConfigSource(host, "tencent-short-message-service", "config.json")
+    app = create_app(host, source, token="…")          # a Flask app; more blueprints may join
+    serve(host, source, ServeOptions(port=8090, token="…", workers=2))   # gunicorn, gthread
+"""
+
+from ._app import create_app, shutdown
+from ._auth import BearerToken
+from ._config import (
+    DEFAULT_SEND_DEADLINE,
+    TOKEN_ENV,
+    ActiveConfig,
+    ConfigSource,
+    FileConfigSource,
+    StaticConfigSource,
+    read_token,
+    send_deadline,
+)
+from ._gateway import ANSWER_MARGIN, MAX_BODY
+from ._masking import mask_number, scrub
+from ._metrics import GatewayMetrics
+from ._server import ServeOptions, is_loopback, serve
+
+__all__ = [
+    "ANSWER_MARGIN",
+    "DEFAULT_SEND_DEADLINE",
+    "MAX_BODY",
+    "TOKEN_ENV",
+    "ActiveConfig",
+    "BearerToken",
+    "ConfigSource",
+    "FileConfigSource",
+    "GatewayMetrics",
+    "ServeOptions",
+    "StaticConfigSource",
+    "create_app",
+    "is_loopback",
+    "mask_number",
+    "read_token",
+    "scrub",
+    "send_deadline",
+    "serve",
+    "shutdown",
+]
