@@ -9,7 +9,6 @@ through the config store's interface.  Register it on the service's Flask app::
 
 from ._auth import AdminCredential
 from ._guide import render_guide
-from ._redact import mask_phone
 from ._store import ConfigStore, ConfigVersion
 from ._views import CSP, AdminSettings, admin_blueprint
 
@@ -20,6 +19,5 @@ __all__ = [
     "ConfigStore",
     "ConfigVersion",
     "admin_blueprint",
-    "mask_phone",
     "render_guide",
 ]

@@ -35,6 +35,7 @@ from ...kit import (
     secret_keys,
     without_secrets,
 )
+from .. import mask_number, scrub
 from . import _i18n
 from ._auth import (
     CSRF_COOKIE,
@@ -45,7 +46,6 @@ from ._auth import (
     Sessions,
 )
 from ._guide import render_guide
-from ._redact import mask_phone, scrub_phone
 from ._store import ConfigStore, ConfigVersion
 
 log = logging.getLogger("connector.service.admin")
@@ -326,7 +326,7 @@ def admin_blueprint(host: ConnectorHost, store: ConfigStore, settings: AdminSett
             )
         except ConnectorError as exc:
             details = {
-                key: scrub_phone(str(value), to)
+                key: scrub(str(value), to)
                 for key, value in exc.data.items()
                 if isinstance(value, str | int | float) and not isinstance(value, bool)
             }
@@ -334,13 +334,13 @@ def admin_blueprint(host: ConnectorHost, store: ConfigStore, settings: AdminSett
                 {
                     "ok": False,
                     "code": exc.code.value,
-                    "message": scrub_phone(exc.message, to),
+                    "message": scrub(exc.message, to),
                     "data": details,
                     **_failure_report(exc),
                 }
             )
         shown = result.to_dict()
-        shown["to"] = mask_phone(result.to)
+        shown["to"] = mask_number(result.to)
         return jsonify({"ok": True, "result": {k: v for k, v in shown.items() if v is not None}})
 
     @bp.post("/api/connectors/<cid>/save")
@@ -393,7 +393,7 @@ def admin_blueprint(host: ConnectorHost, store: ConfigStore, settings: AdminSett
             [
                 {
                     "time": str(m.get("time", "")),
-                    "to": mask_phone(str(m.get("phoneNumber", ""))),
+                    "to": mask_number(str(m.get("phoneNumber", ""))),
                     "templateId": str(m.get("templateId", "")),
                     "sign": m.get("sign"),
                     "requestId": str(m.get("requestId", "")),
