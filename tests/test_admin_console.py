@@ -28,7 +28,12 @@ from playwright.sync_api import (
 
 from connector.emulator import DEMO_SECRET_ID, DEMO_SECRET_KEY, Emulator
 from connector.kit import ConnectorHost
-from connector.service.admin import AdminCredential, AdminSettings, admin_blueprint
+from connector.service.admin import (
+    AdminCredential,
+    AdminSettings,
+    admin_blueprint,
+    outbox_reader,
+)
 from connector.tencent_sms import TencentSmsConnector
 from tests.admin_support import MemoryStore, every_type_connector, hostile_connector, serving
 
@@ -79,7 +84,10 @@ def console(emulator: Emulator) -> Iterator[Console]:
         plugins=[TencentSmsConnector(), hostile_connector(), every_type_connector()]
     )
     store = MemoryStore()
-    settings = AdminSettings(credential=AdminCredential(token=TOKEN), outbox=emulator.outbox)
+    # The outbox is read over the emulator's HTTP API, as a gunicorn worker reads it.
+    settings = AdminSettings(
+        credential=AdminCredential(token=TOKEN), outbox=outbox_reader(emulator.url)
+    )
     app = Flask("console-under-test")
     app.register_blueprint(admin_blueprint(host, store, settings))
     with serving(app) as url:

@@ -10,6 +10,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.security import generate_password_hash
 
+from connector.emulator import Emulator
 from connector.kit import (
     MASK,
     ConnectorHost,
@@ -22,6 +23,7 @@ from connector.service.admin import (
     AdminCredential,
     AdminSettings,
     admin_blueprint,
+    outbox_reader,
     render_guide,
 )
 from tests.admin_support import HOSTILE_README, MemoryStore, MemoryVersion
@@ -140,3 +142,18 @@ def test_a_failing_store_gives_one_sentence(host: ConnectorHost) -> None:
     assert answer.status_code == 500
     body = answer.get_json()
     assert body == {"ok": False, "message": "the console failed (OSError); see the server log"}
+
+
+def test_outbox_reader(emulator: Emulator, host: ConnectorHost) -> None:
+    read = outbox_reader(emulator.url)
+    assert read() == []
+    host.send_message(
+        TENCENT,
+        emulator.connector_config(),
+        to="+8613800138000",
+        type="Generic",
+        payload={"code": "123456"},
+    )
+    (message,) = read()
+    assert message["phoneNumber"] == "+8613800138000" and message["templateId"]
+    assert outbox_reader("http://127.0.0.1:9")() == []  # nothing listens: an empty panel
