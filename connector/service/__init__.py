@@ -24,6 +24,7 @@ from ._gateway import ANSWER_MARGIN, MAX_BODY
 from ._masking import mask_number, scrub
 from ._metrics import GatewayMetrics
 from ._server import ServeOptions, is_loopback, serve
+from ._store_source import StoreConfigSource
 
 __all__ = [
     "ANSWER_MARGIN",
@@ -37,6 +38,7 @@ __all__ = [
     "GatewayMetrics",
     "ServeOptions",
     "StaticConfigSource",
+    "StoreConfigSource",
     "create_app",
     "is_loopback",
     "mask_number",
