@@ -8,14 +8,18 @@ store until that is on main.
 from __future__ import annotations
 
 import copy
+import re
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
+import pytest
 from flask import Flask
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 from werkzeug.serving import make_server
 
 from connector.kit import SendResult, hookimpl
@@ -88,6 +92,46 @@ class MemoryStore:
 
     def close(self) -> None:
         pass
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+#: Screenshots of the console's main states (ignored by git).
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+
+
+@contextmanager
+def chromium() -> Iterator[Browser]:
+    """Debian's Chromium, headless, driven by Playwright (which cannot download one here)."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium package")
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def sign_in(page: Page, url: str, credential: str) -> None:
+    """Open ``url`` (a console page): the console asks for its credential first, then the
+    page opens."""
+    page.goto(url)
+    expect(page).to_have_url(re.compile(r"/admin/login$"))
+    page.get_by_label("Admin token or password").fill(credential)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(re.compile(r"/admin/$"))
+    page.goto(url)
 
 
 @contextmanager

@@ -11,7 +11,6 @@ import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,7 +22,6 @@ from playwright.sync_api import (
     Locator,
     Page,
     expect,
-    sync_playwright,
 )
 
 from connector.emulator import DEMO_SECRET_ID, DEMO_SECRET_KEY, Emulator
@@ -35,18 +33,16 @@ from connector.service.admin import (
     outbox_reader,
 )
 from connector.tencent_sms import TencentSmsConnector
-from tests.admin_support import MemoryStore, every_type_connector, hostile_connector, serving
+from tests.admin_support import (
+    ARTIFACTS,
+    MemoryStore,
+    chromium,
+    every_type_connector,
+    hostile_connector,
+    serving,
+)
+from tests.admin_support import sign_in as sign_in_at
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 TOKEN = "admin-token-for-tests-0123456789"
 TENCENT = "tencent-short-message-service"
 PHONE = "+8613800138000"
@@ -67,15 +63,8 @@ class Console:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium package")
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture
@@ -103,12 +92,7 @@ def context(browser: Browser) -> Iterator[BrowserContext]:
 
 def sign_in(page: Page, console: Console, cid: str = TENCENT) -> None:
     """Open a connector's page; the console asks for its credential first."""
-    page.goto(console.page_url(cid))
-    expect(page).to_have_url(re.compile(r"/admin/login$"))
-    page.get_by_label("Admin token or password").fill(TOKEN)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(re.compile(r"/admin/$"))
-    page.goto(console.page_url(cid))
+    sign_in_at(page, console.page_url(cid), TOKEN)
 
 
 def field(page: Page, label: str) -> Locator:
