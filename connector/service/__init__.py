@@ -6,6 +6,9 @@ reads the config to send with from a :class:`ConfigSource` on every request::
     source = FileConfigSource(host, "tencent-short-message-service", "config.json")
     app = create_app(host, source, token="…")          # a Flask app; more blueprints may join
     serve(host, source, ServeOptions(port=8090, token="…", workers=2))   # gunicorn, gthread
+
+``StoreConfigSource(host, lambda: open_store("configs.db"), "default")`` serves the newest
+version saved in the config store instead, and follows every save without a restart.
 """
 
 from ._app import create_app, shutdown
