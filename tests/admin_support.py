@@ -7,13 +7,10 @@ store until that is on main.
 
 from __future__ import annotations
 
-import copy
 import re
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -23,76 +20,6 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from werkzeug.serving import make_server
 
 from connector.kit import SendResult, hookimpl
-
-
-@dataclass(frozen=True)
-class MemoryVersion:
-    """One saved version (the store's ``ConfigVersion``)."""
-
-    name: str
-    version: int
-    connector_id: str
-    config: dict[str, Any]
-    saved_at: datetime
-    note: str
-
-
-class MemoryStore:
-    """Versioned configs in a dict, safe between threads."""
-
-    def __init__(self) -> None:
-        self._versions: dict[str, list[MemoryVersion]] = {}
-        self._lock = threading.Lock()
-
-    def latest(self, name: str = "default") -> MemoryVersion | None:
-        with self._lock:
-            versions = self._versions.get(name)
-            return copy.deepcopy(versions[-1]) if versions else None
-
-    def latest_version(self, name: str = "default") -> int | None:
-        latest = self.latest(name)
-        return latest.version if latest else None
-
-    def get(self, name: str, version: int) -> MemoryVersion | None:
-        with self._lock:
-            for saved in self._versions.get(name, []):
-                if saved.version == version:
-                    return copy.deepcopy(saved)
-        return None
-
-    def save(
-        self, name: str, connector_id: str, config: Mapping[str, Any], note: str = ""
-    ) -> MemoryVersion:
-        with self._lock:
-            versions = self._versions.setdefault(name, [])
-            saved = MemoryVersion(
-                name,
-                len(versions) + 1,
-                connector_id,
-                copy.deepcopy(dict(config)),
-                datetime.now(timezone.utc),
-                note,
-            )
-            versions.append(saved)
-            return copy.deepcopy(saved)
-
-    def history(self, name: str = "default") -> list[MemoryVersion]:
-        with self._lock:
-            return [copy.deepcopy(v) for v in reversed(self._versions.get(name, []))]
-
-    def restore(self, name: str, version: int, note: str = "") -> MemoryVersion:
-        old = self.get(name, version)
-        if old is None:
-            raise LookupError(f"no version {version} of {name!r}")
-        return self.save(name, old.connector_id, old.config, note)
-
-    def names(self) -> list[str]:
-        with self._lock:
-            return sorted(self._versions)
-
-    def close(self) -> None:
-        pass
-
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

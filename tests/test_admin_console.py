@@ -11,6 +11,7 @@ import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -32,10 +33,10 @@ from connector.service.admin import (
     admin_blueprint,
     outbox_reader,
 )
+from connector.store import ConfigStore, open_store
 from connector.tencent_sms import TencentSmsConnector
 from tests.admin_support import (
     ARTIFACTS,
-    MemoryStore,
     chromium,
     every_type_connector,
     hostile_connector,
@@ -54,7 +55,7 @@ class Console:
     """A console served on loopback, with what a test needs to look behind it."""
 
     url: str
-    store: MemoryStore
+    store: ConfigStore
     emulator: Emulator
 
     def page_url(self, cid: str = TENCENT) -> str:
@@ -68,11 +69,11 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture
-def console(emulator: Emulator) -> Iterator[Console]:
+def console(emulator: Emulator, tmp_path: Path) -> Iterator[Console]:
     host = ConnectorHost(
         plugins=[TencentSmsConnector(), hostile_connector(), every_type_connector()]
     )
-    store = MemoryStore()
+    store = open_store(tmp_path / "configs.db")  # the real SQLite store
     # The outbox is read over the emulator's HTTP API, as a gunicorn worker reads it.
     settings = AdminSettings(
         credential=AdminCredential(token=TOKEN), outbox=outbox_reader(emulator.url)
@@ -81,6 +82,7 @@ def console(emulator: Emulator) -> Iterator[Console]:
     app.register_blueprint(admin_blueprint(host, store, settings))
     with serving(app) as url:
         yield Console(url, store, emulator)
+    store.close()
 
 
 @pytest.fixture

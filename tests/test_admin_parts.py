@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from html.parser import HTMLParser
-from typing import Any
+from pathlib import Path
 
+import pytest
 from flask import Flask
 from werkzeug.security import generate_password_hash
 
@@ -26,7 +26,8 @@ from connector.service.admin import (
     outbox_reader,
     render_guide,
 )
-from tests.admin_support import HOSTILE_README, MemoryStore, MemoryVersion
+from connector.store import open_store
+from tests.admin_support import HOSTILE_README
 
 TENCENT = "tencent-short-message-service"
 
@@ -84,10 +85,12 @@ def _tags(html: str) -> list[tuple[str, list[tuple[str, str | None]]]]:
     return found
 
 
-def test_cookies_are_secure_under_https() -> None:
+def test_cookies_are_secure_under_https(tmp_path: Path) -> None:
     app = Flask("https-console")
     settings = AdminSettings(credential=AdminCredential(token="t0ken"))
-    app.register_blueprint(admin_blueprint(ConnectorHost(plugins=[]), MemoryStore(), settings))
+    app.register_blueprint(
+        admin_blueprint(ConnectorHost(plugins=[]), open_store(tmp_path / "c.db"), settings)
+    )
     client = app.test_client()
     base = "https://console.example"
     page = client.get("/admin/login", base_url=base)
@@ -107,17 +110,18 @@ def test_cookies_are_secure_under_https() -> None:
         assert flag in session[0]
 
 
-class _BrokenStore(MemoryStore):
-    def save(
-        self, name: str, connector_id: str, config: Mapping[str, Any], note: str = ""
-    ) -> MemoryVersion:
+def test_a_failing_store_gives_one_sentence(
+    host: ConnectorHost, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = open_store(tmp_path / "configs.db")
+
+    def disk_full(*args: object, **kwargs: object) -> None:
         raise OSError("disk full")
 
-
-def test_a_failing_store_gives_one_sentence(host: ConnectorHost) -> None:
+    monkeypatch.setattr(store, "save", disk_full)
     app = Flask("broken-store-console")
     settings = AdminSettings(credential=AdminCredential(token="t0ken"))
-    app.register_blueprint(admin_blueprint(host, _BrokenStore(), settings))
+    app.register_blueprint(admin_blueprint(host, store, settings))
     client = app.test_client()
     page = client.get("/admin/login")
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True))

@@ -10,15 +10,12 @@ through the config store's interface.  Register it on the service's Flask app::
 from ._auth import AdminCredential
 from ._guide import render_guide
 from ._outbox import outbox_reader
-from ._store import ConfigStore, ConfigVersion
 from ._views import CSP, AdminSettings, admin_blueprint
 
 __all__ = [
     "CSP",
     "AdminCredential",
     "AdminSettings",
-    "ConfigStore",
-    "ConfigVersion",
     "admin_blueprint",
     "outbox_reader",
     "render_guide",

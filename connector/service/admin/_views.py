@@ -35,6 +35,7 @@ from ...kit import (
     secret_keys,
     without_secrets,
 )
+from ...store import ConfigStore, ConfigVersion
 from .. import mask_number, scrub
 from . import _i18n
 from ._auth import (
@@ -46,7 +47,6 @@ from ._auth import (
     Sessions,
 )
 from ._guide import render_guide
-from ._store import ConfigStore, ConfigVersion
 
 log = logging.getLogger("connector.service.admin")
 
