@@ -489,5 +489,6 @@ def test_layout_fits_the_width(browser: Browser, console: Console, width: int) -
     else:  # one column
         assert guide["y"] >= work["y"] + work["height"] - 1
     shot(page, f"08-layout-{width}")
+    page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=str(ARTIFACTS / f"08-layout-{width}-first-screen.png"))
     context.close()
