@@ -5,6 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
+CHROMIUM := /usr/bin/chromium
 JS     := tests/js
 JSSTAMP := $(JS)/node_modules/.installed
 
@@ -21,10 +22,15 @@ $(JSSTAMP): $(JS)/package.json $(JS)/package-lock.json
 	cd $(JS) && npm ci --no-audit --no-fund --loglevel=error
 	touch $(JSSTAMP)
 
+# The admin console's tests drive Debian's Chromium (Playwright cannot download a browser here).
+$(CHROMIUM):
+	apt-get update
+	DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
+
 demo: $(STAMP)
 	$(BIN)/logto-connector demo
 
-test: $(STAMP) $(JSSTAMP)
+test: $(STAMP) $(JSSTAMP) $(CHROMIUM)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)

@@ -15,7 +15,7 @@ import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,9 +45,10 @@ class ServeOptions:
     deadline: float = 10.0
     #: Called in the master once the port is open, with the URL of ``POST /logto/sms``.
     on_ready: Callable[[str], None] | None = None
-    #: More areas, as ``create_app`` takes them (the status-callback receiver).
-    blueprints: tuple[tuple[Blueprint, str | None], ...] = ()
     gunicorn: dict[str, Any] = field(default_factory=dict)
+    #: Makes more areas for each worker's app (the admin console), called after the fork so
+    #: that each worker opens its own store connection.
+    blueprints: Callable[[], Iterable[tuple[Blueprint, str | None]]] | None = None
 
 
 def is_loopback(host: str) -> bool:
@@ -93,7 +94,7 @@ def serve(host: ConnectorHost, source: ConfigSource, options: ServeOptions) -> i
             token=options.token,
             metrics=GatewayMetrics(),
             send_threads=options.threads,
-            blueprints=options.blueprints,
+            blueprints=options.blueprints() if options.blueprints is not None else (),
         )
         app.extensions["logto_connector.shutdown"] = shutdown
         return app
