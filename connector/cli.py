@@ -14,6 +14,8 @@ import json
 import os
 import re
 import sys
+import threading
+import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
@@ -264,6 +266,12 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help=_JSON_HELP)
     p.set_defaults(handler=cmd_send)
 
+    p = command("check", "check a config's sign and templates with the provider account")
+    p.add_argument("id", help=_ID_HELP)
+    p.add_argument("config", help="path of the config JSON, or - for stdin")
+    p.add_argument("--json", action="store_true", help=_JSON_HELP)
+    p.set_defaults(handler=cmd_check)
+
     p = command("emulator", "run a local Tencent SMS API (no account needed)")
     p.add_argument(
         "--host",
@@ -281,6 +289,14 @@ def _build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="switch off the per-number limits (1 per 30 s for the same text, 5 an hour, 10 a day)",
     )
+    p.add_argument(
+        "--report-delay",
+        type=_seconds,
+        default=1.0,
+        metavar="SECONDS",
+        help="seconds until a message's delivery report is ready (default: 1)",
+    )
+    p.add_argument("--callback-url", metavar="URL", help="push delivery reports to this URL")
     p.set_defaults(handler=cmd_emulator)
 
     p = command("demo", "send two codes through the emulator and show the phones")
@@ -311,7 +327,34 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=_count, default=8, help="threads per process (default 8)")
     p.add_argument("--token-file", metavar="PATH", help="file holding the bearer token")
     p.add_argument("--no-auth", action="store_true", help="no token (loopback addresses only)")
+    p.add_argument(
+        "--callback-token-file",
+        metavar="PATH",
+        help="with --store: receive Tencent's status callbacks on "
+        "/tencent/status-callback/<this file's token> (or LOGTO_CONNECTOR_CALLBACK_TOKEN)",
+    )
+    p.add_argument(
+        "--callback-allow",
+        action="append",
+        default=[],
+        metavar="CIDR",
+        help="accept status callbacks only from these addresses (repeat for more)",
+    )
     p.set_defaults(handler=cmd_serve)
+
+    p = command("status", "a message's delivery receipts, as the store keeps them")
+    p.add_argument("serial_no", metavar="SERIALNO", help="the SerialNo the send returned")
+    p.add_argument("--store", required=True, metavar="PATH", help="the store (SQLite file)")
+    p.add_argument("--key-file", metavar="FILE", help="its key (default: PATH.key)")
+    p.add_argument("--json", action="store_true", help=_JSON_HELP)
+    p.set_defaults(handler=cmd_status)
+
+    p = command("poll-receipts", "pull delivery receipts into the store (no public URL needed)")
+    p.add_argument("--store", required=True, metavar="PATH", help="the store (SQLite file)")
+    p.add_argument("--key-file", metavar="FILE", help="its key (default: PATH.key)")
+    p.add_argument("--name", default="default", help="the saved config to pull with (default)")
+    p.add_argument("--once", action="store_true", help="take what is waiting, then stop")
+    p.set_defaults(handler=cmd_poll_receipts)
 
     _add_config_parser(command("config", "saved configs: versions, history, restore, keys"), common)
     return parser
@@ -518,6 +561,41 @@ def cmd_send(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    """``check``: the config against the provider account; exit 1 when an error is found."""
+    from .kit import CHECK_SEVERITIES
+
+    host = _host(args)
+    cid = _resolve_id(host, args.id)
+    findings = host.check_account(cid, read_config(args.config))
+    errors = [f for f in findings if f.severity == "error"]
+    counts = {s: sum(f.severity == s for f in findings) for s in CHECK_SEVERITIES}
+    summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+    if args.json:
+        document = {
+            "connectorId": cid,
+            "counts": counts,
+            "findings": [f.to_dict() for f in findings],
+        }
+        if errors:
+            message = f"the account check found {len(errors)} error(s)"
+            return _fail(1, ErrorCode.INVALID_CONFIG.value, message, document, True)
+        _print_json({"ok": True, **document})
+        return 0
+    for finding in sorted(findings, key=lambda f: CHECK_SEVERITIES.index(f.severity)):
+        print(f"{finding.severity:<9} {finding.path}: {finding.message}")
+        if finding.advice:
+            print(f"{'':<9} → {finding.advice}")
+    print(f"{cid}: {summary or 'nothing to check'}")
+    if errors:
+        print(
+            f"{PROG}: invalid_config: the account check found {len(errors)} error(s)",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
 def cmd_emulator(args: argparse.Namespace) -> int:
     """``emulator``: a local Tencent SMS API in the foreground."""
     if args.tls:
@@ -534,6 +612,8 @@ def cmd_emulator(args: argparse.Namespace) -> int:
         tls=args.tls,
         write_config=args.write_config,
         limits=None if args.no_limits else DEFAULT_LIMITS,
+        report_delay=args.report_delay,
+        callback_url=args.callback_url,
     )
 
 
@@ -559,6 +639,57 @@ def _open_store(args: argparse.Namespace, *, create: bool = False) -> Iterator[C
             store.close()
     except StoreError as exc:  # no such version, wrong key, not a store: wrong usage
         raise UsageError(str(exc)) from None
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    """``status``: the receipts kept for one SerialNo; exit 1 while there is none."""
+    with _open_store(args) as store:
+        receipts = store.receipts(args.serial_no)
+    if not receipts:
+        message = (
+            f"no receipt for {args.serial_no} yet: the carrier has not reported, or the "
+            "report went to no receiver of this store"
+        )
+        return _fail(1, ErrorCode.GENERAL.value, message, {"serialNo": args.serial_no}, args.json)
+    if args.json:
+        _print_json({"ok": True, "receipts": [r.to_dict() for r in receipts]})
+        return 0
+    for r in receipts:
+        when = (
+            ""
+            if r.received_at is None
+            else time.strftime(" at %Y-%m-%d %H:%M:%S UTC", time.gmtime(r.received_at))
+        )
+        print(f"{r.serial_no}  {r.phone}  {r.status} {r.code}{when}")
+    return 0
+
+
+def cmd_poll_receipts(args: argparse.Namespace) -> int:
+    """``poll-receipts``: the provider's waiting receipts into the store, until Ctrl-C (or,
+    with ``--once``, until none is waiting).  Each new one is printed, the number masked."""
+    from .kit import DeliveryReceipt, poll_receipts
+
+    host = _host(args)
+    with _open_store(args) as store:
+        saved = store.latest(args.name)
+        if saved is None:
+            raise UsageError(f"no config {args.name!r} in {args.store} (config set saves one)")
+        cid, config = saved.connector_id, saved.config
+
+        def keep(batch: list[DeliveryReceipt]) -> None:
+            for r in store.add_receipts(batch):
+                print(f"{r.serial_no}  {r.masked_phone}  {r.status} {r.code}", flush=True)
+
+        if args.once:
+            while batch := host.pull_receipts(cid, config):
+                keep(batch)
+            return 0
+        stop = threading.Event()
+        try:
+            poll_receipts(lambda: host.pull_receipts(cid, config), keep, stop=stop)
+        except KeyboardInterrupt:
+            stop.set()
+    return 0
 
 
 def cmd_config_set(args: argparse.Namespace) -> int:
@@ -757,6 +888,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             source.close()  # each worker opens the store itself: no connection crosses a fork
         for warning in active.warnings if active else ():
             print(f"{PROG}: warning: {warning}", file=sys.stderr)
+        receiver = _callback_receiver(host, args, source)
         serving = active.connector_id if active else f"config {args.name!r} once it is saved"
 
         def ready(url: str) -> None:
@@ -767,6 +899,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 print(f"  Authorization Header:  Bearer {token}", flush=True)
             if blueprints is not None:
                 print(f"  Admin console:         {url.rsplit('/logto/', 1)[0]}/admin/", flush=True)
+            if receiver:
+                base = url.rsplit("/logto/sms", 1)[0]
+                print(
+                    f"  Status callback:       {base}/tencent/status-callback/<token>", flush=True
+                )
 
         options = service.ServeOptions(
             host=args.host,
@@ -776,9 +913,49 @@ def cmd_serve(args: argparse.Namespace) -> int:
             token=token,
             deadline=active.deadline if active else service.DEFAULT_SEND_DEADLINE,
             on_ready=ready,
-            blueprints=blueprints,
+            blueprints=_all_blueprints(blueprints, receiver),
         )
         return service.serve(host, source, options)
+
+
+def _all_blueprints(
+    admin: Callable[[], list[tuple[Blueprint, str | None]]] | None,
+    receiver: tuple[tuple[Blueprint, str | None], ...],
+) -> Callable[[], list[tuple[Blueprint, str | None]]] | None:
+    """What each worker adds to the gateway: the admin console (made per worker) and the
+    status-callback receiver."""
+    if admin is None and not receiver:
+        return None
+    return lambda: [*(admin() if admin is not None else ()), *receiver]
+
+
+def _callback_receiver(
+    host: ConnectorHost, args: argparse.Namespace, source: object
+) -> tuple[tuple[Blueprint, str | None], ...]:
+    """The status-callback receiver for ``serve --store``, when a callback token is set."""
+    from . import service
+
+    try:
+        token = service.read_token(args.callback_token_file, variable=service.CALLBACK_TOKEN_ENV)
+        allow = service.parse_networks(args.callback_allow)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if token is None:
+        if args.callback_allow:
+            raise UsageError("--callback-allow needs a callback token (--callback-token-file)")
+        return ()
+    if not isinstance(source, service.StoreConfigSource):
+        raise UsageError("status callbacks are kept in the store: serve with --store")
+    store_source = source
+    settings = service.CallbackSettings(
+        host=host,
+        connector_id=args.connector,
+        token=token,
+        # Each worker's own store connection, opened after the fork.
+        keep=lambda receipts: store_source.store().add_receipts(receipts),
+        allow=allow,
+    )
+    return ((service.callback_blueprint(settings), None),)
 
 
 def _store_source(host: ConnectorHost, args: argparse.Namespace) -> StoreConfigSource:
@@ -847,6 +1024,16 @@ def _port(text: str) -> int:
     if not 0 <= port <= 65535:
         raise argparse.ArgumentTypeError(f"{text!r} is not a port (0 to 65535)")
     return port
+
+
+def _seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds <= 86400:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds (0 to 86400)")
+    return seconds
 
 
 def _random_code() -> str:

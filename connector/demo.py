@@ -2,7 +2,8 @@
 
 It starts the Tencent SMS emulator on a free loopback port, finds the connector the way a
 host does (entry points), validates the emulator's config, sends two codes, shows them as
-the phones would, and then shows what an admin sees for a config with mistakes in it.
+the phones would, shows what an admin sees for a config with mistakes in it, and ends with
+the two messages' delivery receipts, pulled from Tencent's report queue.
 """
 
 from __future__ import annotations
@@ -10,12 +11,14 @@ from __future__ import annotations
 import copy
 import secrets
 import textwrap
+import threading
 from typing import Any
 
 from .emulator import Emulator
-from .kit import ConnectorError, ConnectorHost
+from .kit import ConnectorError, ConnectorHost, DeliveryReceipt, poll_receipts
 from .tencent_sms import CONNECTOR_ID
 
+_RECEIPT_WAIT = 10.0  # seconds; the emulator reports after one
 _SENDS = (
     ("SignIn", "8613800138000", "a mainland number, digits as Logto sends them"),
     ("MfaVerification", "+14155552671", "an international number; no MFA template, so Generic"),
@@ -40,6 +43,7 @@ def run_demo() -> int:
             f"{len(config['international']['templates'])} international ones"
         )
         say("4. Sending:")
+        serials: list[str] = []
         for usage_type, to, why in _SENDS:
             code = f"{secrets.randbelow(10**6):06d}"
             result = host.send_message(
@@ -49,6 +53,7 @@ def run_demo() -> int:
                 f"   {usage_type:<16} {to:<15} → {result.to} via {result.detail['route']}, "
                 f"RequestId {result.request_id}  ({why})"
             )
+            serials.append(str(result.to_dict()["serialNo"]))
         say(
             "5. What the phones show (the emulator's outbox; `logto-connector emulator` "
             "serves it as a page):"
@@ -68,8 +73,41 @@ def run_demo() -> int:
         except ConnectorError as exc:
             for problem in exc.data["problems"]:
                 say(f"   {problem['path']}: {problem['message']}")
+        say("7. Delivery receipts, pulled once the carriers report (PullSmsSendStatus):")
+        for receipt in _receipts(host, config, serials):
+            say(
+                f"   {receipt.serial_no}  {receipt.masked_phone:<15} {receipt.status:<9} "
+                f"{receipt.code}"
+            )
     say("Done: two codes delivered, nothing left the machine.")
     return 0
+
+
+def _receipts(
+    host: ConnectorHost, config: dict[str, Any], serials: list[str]
+) -> list[DeliveryReceipt]:
+    """Pull until every message sent has its receipt (or the wait is over)."""
+    got: dict[str, DeliveryReceipt] = {}
+    stop = threading.Event()
+
+    def keep(batch: list[DeliveryReceipt]) -> None:
+        got.update((r.serial_no, r) for r in batch)
+        if all(s in got for s in serials):
+            stop.set()
+
+    timer = threading.Timer(_RECEIPT_WAIT, stop.set)
+    timer.start()
+    try:
+        poll_receipts(
+            lambda: host.pull_receipts(CONNECTOR_ID, config),
+            keep,
+            stop=stop,
+            interval=0.2,
+            max_interval=1.0,
+        )
+    finally:
+        timer.cancel()
+    return [got[s] for s in serials if s in got]
 
 
 def say(line: str, **kwargs: Any) -> None:

@@ -276,3 +276,15 @@ def test_mainland_first_is_read_from_the_config(host: ConnectorHost, emulator: A
         CONNECTOR_ID, config, to="16502530000", type="SignIn", payload={"code": "123456"}
     )
     assert (result.to, result.detail["route"]) == ("+16502530000", "international")
+
+
+def test_a_reading_that_loses_digits_is_refused() -> None:
+    # phonenumbers would drop a national zero (+4900000), a number that is not what was given.
+    with pytest.raises(ConnectorError) as info:
+        normalize("49000000")
+    assert info.value.code is ErrorCode.INVALID_REQUEST_PARAMETERS
+
+
+def test_a_short_number_is_masked_whole() -> None:
+    assert mask("+4900") == "+****"
+    assert mask("+4930123456") == "+49****3456"

@@ -9,15 +9,25 @@ request.  A built-in demo account (the ``DEMO_*`` names) needs no setup::
         ...
         emulator.outbox()                      # what was "sent"
 
-HTTP endpoints besides ``POST /`` (SendSms): ``GET /``, ``GET|DELETE /__emulator/outbox``,
-``GET /__emulator/health``, ``GET /__emulator/stats``, ``GET|POST|DELETE /__emulator/faults``.
+Besides SendSms it answers the account actions ``DescribeSmsSignList``,
+``DescribeSmsTemplateList``, ``PullSmsSendStatus`` and ``PullSmsSendStatusByPhoneNumber``, and
+gives every accepted message a delivery report after ``report_delay`` seconds (pushed to
+``callback_url`` when given, as Tencent's status callback does).
+
+HTTP endpoints besides ``POST /`` (the API): ``GET /``, ``GET|DELETE /__emulator/outbox``,
+``GET /__emulator/health``, ``GET /__emulator/stats``, ``GET|POST|DELETE /__emulator/faults``,
+``GET|POST /__emulator/reports``.
 """
 
 from ._accounts import (
+    DEMO_BOTH_TEMPLATE_ID,
     DEMO_INTERNATIONAL_TEMPLATE_IDS,
     DEMO_INTERNATIONAL_TWO_PARAM_TEMPLATE_ID,
     DEMO_PENDING_SIGN,
     DEMO_REGION,
+    DEMO_REJECTED_SIGN,
+    DEMO_REJECTED_TEMPLATE_ID,
+    DEMO_REPORTS,
     DEMO_SDK_APP_ID,
     DEMO_SECRET_ID,
     DEMO_SECRET_KEY,
@@ -27,6 +37,7 @@ from ._accounts import (
     DEMO_UNAPPROVED_TEMPLATE_ID,
     Account,
     AccountsError,
+    ReviewStatus,
     Sign,
     Template,
     demo_account,
@@ -34,14 +45,19 @@ from ._accounts import (
 )
 from ._faults import FAULT_KINDS, FaultError
 from ._limits import FrequencyLimits
+from ._receipts import DESCRIPTIONS as RECEIPT_CODES
 from ._server import DEFAULT_LIMITS, Emulator, serve
 
 __all__ = [
     "DEFAULT_LIMITS",
+    "DEMO_BOTH_TEMPLATE_ID",
     "DEMO_INTERNATIONAL_TEMPLATE_IDS",
     "DEMO_INTERNATIONAL_TWO_PARAM_TEMPLATE_ID",
     "DEMO_PENDING_SIGN",
     "DEMO_REGION",
+    "DEMO_REJECTED_SIGN",
+    "DEMO_REJECTED_TEMPLATE_ID",
+    "DEMO_REPORTS",
     "DEMO_SDK_APP_ID",
     "DEMO_SECRET_ID",
     "DEMO_SECRET_KEY",
@@ -50,11 +66,13 @@ __all__ = [
     "DEMO_TWO_PARAM_TEMPLATE_ID",
     "DEMO_UNAPPROVED_TEMPLATE_ID",
     "FAULT_KINDS",
+    "RECEIPT_CODES",
     "Account",
     "AccountsError",
     "Emulator",
     "FaultError",
     "FrequencyLimits",
+    "ReviewStatus",
     "Sign",
     "Template",
     "demo_account",

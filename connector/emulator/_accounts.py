@@ -15,6 +15,12 @@ from typing import Literal
 
 TemplateKind = Literal["verification", "notification", "marketing"]
 _KINDS: tuple[TemplateKind, ...] = ("verification", "notification", "marketing")
+#: A sign's or template's review state; only ``approved`` may be used to send.
+ReviewStatus = Literal["approved", "pending", "rejected"]
+_STATUSES: tuple[ReviewStatus, ...] = ("approved", "pending", "rejected")
+#: Where a template may be sent: Tencent's ``International`` 0, 1 or 3.
+Scope = Literal["mainland", "international", "both"]
+_SCOPES: tuple[Scope, ...] = ("mainland", "international", "both")
 _PLACEHOLDER = re.compile(r"\{([0-9]+)\}")
 #: The highest ``{n}`` a template may use (every one up to it must appear).
 MAX_PLACEHOLDER = 99
@@ -26,16 +32,42 @@ class AccountsError(ValueError):
     """An accounts file or account list the emulator cannot serve; the message says why."""
 
 
+class _Reviewed:
+    """A sign or template: reviewed by Tencent before it may be used."""
+
+    approved: bool
+    status: ReviewStatus | None
+
+    @property
+    def review(self) -> ReviewStatus:
+        """The review state: ``status`` when given, else from ``approved``."""
+        return self.status or ("approved" if self.approved else "pending")
+
+    @property
+    def usable(self) -> bool:
+        """Whether SendSms may use it."""
+        return self.review == "approved"
+
+
 @dataclass(frozen=True)
-class Sign:
-    """An SMS signature (the text shown in 【】 before a mainland message)."""
+class Sign(_Reviewed):
+    """An SMS signature (the text shown in 【】 before a mainland message).
+
+    ``status`` is the review state (``approved`` unless ``approved=False`` says ``pending``);
+    ``reply`` the reviewer's note; ``id`` the SignId the Describe API shows (default: one
+    derived from the sign's place in its account).
+    """
 
     name: str
     approved: bool = True
+    international: bool = False
+    status: ReviewStatus | None = None
+    reply: str = ""
+    id: int | None = None
 
 
 @dataclass(frozen=True)
-class Template:
+class Template(_Reviewed):
     """A message template whose ``{1}``, ``{2}``… are filled from TemplateParamSet."""
 
     id: str
@@ -43,6 +75,22 @@ class Template:
     kind: TemplateKind = "verification"
     international: bool = False
     approved: bool = True
+    status: ReviewStatus | None = None
+    reply: str = ""
+    #: Usable for mainland and international numbers alike (Tencent's ``International`` 3).
+    both: bool = False
+    name: str = ""
+
+    @property
+    def scope(self) -> Scope:
+        """``mainland``, ``international`` or ``both``."""
+        if self.both:
+            return "both"
+        return "international" if self.international else "mainland"
+
+    def serves(self, mainland: bool) -> bool:
+        """Whether it may carry a message to a mainland (or an international) number."""
+        return self.both or self.international != mainland
 
     @property
     def param_count(self) -> int:
@@ -65,6 +113,19 @@ class Account:
     sdk_app_ids: tuple[str, ...] = ()
     signs: tuple[Sign, ...] = ()
     templates: tuple[Template, ...] = ()
+    #: Enterprise-verified: individually verified accounts may not use the Describe APIs.
+    enterprise: bool = True
+    #: The key is a sub-account's: the template list is refused to it.
+    sub_account: bool = False
+    #: PullSmsSendStatus activated (Tencent enables it on request).
+    pull_enabled: bool = True
+    #: Delivery outcome by E.164 number: a receipt code (``UNDELIV``, ``EXPIRED``…) or
+    #: ``NONE`` for a message whose carrier never reports.  Unlisted numbers get ``DELIVRD``.
+    reports: Mapping[str, str] = field(default_factory=dict, hash=False)
+
+    def sign_id(self, sign: Sign) -> int:
+        """The SignId Tencent's Describe API shows for one of this account's signs."""
+        return sign.id if sign.id is not None else 1000 + self.signs.index(sign)
 
     def sign(self, name: str) -> Sign | None:
         """The sign with this text, if the account has one."""
@@ -109,6 +170,19 @@ DEMO_TWO_PARAM_TEMPLATE_ID = "100010"
 DEMO_INTERNATIONAL_TWO_PARAM_TEMPLATE_ID = "200005"
 #: A mainland template still under review: sends with it are refused.
 DEMO_UNAPPROVED_TEMPLATE_ID = "100099"
+#: A mainland template the reviewer rejected.
+DEMO_REJECTED_TEMPLATE_ID = "100098"
+#: A verification template usable for mainland and international numbers alike.
+DEMO_BOTH_TEMPLATE_ID = "300001"
+#: A mainland sign the reviewer rejected.
+DEMO_REJECTED_SIGN = "Rejected"
+#: Numbers whose messages the demo account's carriers fail (or never report on).
+DEMO_REPORTS: Mapping[str, str] = {
+    "+8613800000001": "UNDELIV",
+    "+8613800000002": "EXPIRED",
+    "+8613800000003": "NONE",
+}
+_DEMO_REJECTION = "The text must name the business scenario."
 
 _DEMO_TEXTS = {
     "SignIn": "Your sign-in code is {1}. It expires in 5 minutes.",
@@ -140,12 +214,24 @@ def demo_account() -> Account:
             international=True,
         ),
         Template(DEMO_UNAPPROVED_TEMPLATE_ID, "Your pending code is {1}.", approved=False),
+        Template(
+            DEMO_REJECTED_TEMPLATE_ID,
+            "Code {1}",
+            status="rejected",
+            reply=_DEMO_REJECTION,
+        ),
+        Template(DEMO_BOTH_TEMPLATE_ID, _DEMO_TEXTS["Generic"], both=True),
     ]
     return Account(
         secret_id=DEMO_SECRET_ID,
         secret_key=DEMO_SECRET_KEY,
         sdk_app_ids=(DEMO_SDK_APP_ID,),
-        signs=(Sign(DEMO_SIGN), Sign(DEMO_PENDING_SIGN, approved=False)),
+        signs=(
+            Sign(DEMO_SIGN),
+            Sign(DEMO_PENDING_SIGN, approved=False),
+            Sign(DEMO_REJECTED_SIGN, status="rejected", reply=_DEMO_REJECTION),
+        ),
+        reports=dict(DEMO_REPORTS),
         templates=tuple(templates),
     )
 
@@ -187,20 +273,38 @@ class Directory:
 
 # --- the accounts file ----------------------------------------------------------------------
 
-_ACCOUNT_KEYS = {"secretId", "secretKey", "sdkAppIds", "signs", "templates"}
-_SIGN_KEYS = {"name", "approved"}
-_TEMPLATE_KEYS = {"id", "text", "kind", "international", "approved"}
+_ACCOUNT_KEYS = {
+    "secretId",
+    "secretKey",
+    "sdkAppIds",
+    "signs",
+    "templates",
+    "enterprise",
+    "subAccount",
+    "pullEnabled",
+    "reports",
+}
+_SIGN_KEYS = {"name", "approved", "status", "reply", "international", "id"}
+_TEMPLATE_KEYS = {"id", "text", "kind", "international", "approved", "status", "reply", "both"}
+#: What a receipt code looks like: Tencent's words (``UNDELIV``) or a carrier's (``MK:0001``).
+REPORT_CODE = re.compile(r"[A-Z]{4,8}|[A-Z]{2}:[0-9]{4}")
 
 
 def load_accounts(path: str | os.PathLike[str]) -> tuple[Account, ...]:
     """Read an accounts file (JSON) and return its accounts.
 
     The file holds ``{"accounts": [...]}``; each account is ``{"secretId", "secretKey",
-    "sdkAppIds": [...], "signs": [{"name", "approved"?}], "templates": [{"id", "text",
-    "kind"?, "international"?, "approved"?}]}``.  ``kind`` is ``verification`` (the default:
-    parameters must be 0-6 digits), ``notification`` or ``marketing``; ``international`` and
-    ``approved`` default to false and true.  Any problem raises ``AccountsError`` naming the
-    file and the place in it.
+    "sdkAppIds": [...], "signs": [{"name", "approved"?, "status"?, "reply"?, "international"?,
+    "id"?}], "templates": [{"id", "text", "kind"?, "international"?, "both"?, "approved"?,
+    "status"?, "reply"?}], "enterprise"?, "subAccount"?, "pullEnabled"?, "reports"?}``.
+    ``kind`` is ``verification`` (the default: parameters must be 0-6 digits),
+    ``notification`` or ``marketing``; ``international`` and ``approved`` default to false and
+    true; ``status`` (``approved``, ``pending``, ``rejected``) overrides ``approved``.
+    ``enterprise`` (default true) false refuses the Describe APIs as Tencent refuses them to
+    individually verified accounts; ``subAccount`` true refuses the template list;
+    ``pullEnabled`` false refuses PullSmsSendStatus.  ``reports`` maps E.164 numbers to the
+    receipt code their messages get (``UNDELIV``, ``EXPIRED``…, or ``NONE``: never reported).
+    Any problem raises ``AccountsError`` naming the file and the place in it.
     """
     where = str(path)
     try:
@@ -257,14 +361,59 @@ def _account(data: object, where: str) -> Account:
             _template(v, f"{where}.templates[{i}]")
             for i, v in enumerate(_list(obj.get("templates", []), f"{where}.templates"))
         ),
+        enterprise=_flag(obj.get("enterprise", True), f"{where}.enterprise"),
+        sub_account=_flag(obj.get("subAccount", False), f"{where}.subAccount"),
+        pull_enabled=_flag(obj.get("pullEnabled", True), f"{where}.pullEnabled"),
+        reports=_reports(obj.get("reports", {}), f"{where}.reports"),
     )
+
+
+def _reports(data: object, where: str) -> dict[str, str]:
+    obj = _object(data, where, None)
+    reports: dict[str, str] = {}
+    for number, code in obj.items():
+        if not re.fullmatch(r"\+[0-9]{4,15}", number):
+            raise AccountsError(
+                f"{where}: {number!r} is not an E.164 number such as +8613800000001"
+            )
+        if not isinstance(code, str) or not (code == "NONE" or REPORT_CODE.fullmatch(code)):
+            raise AccountsError(
+                f"{where}[{number!r}] must be a receipt code such as UNDELIV or EXPIRED, "
+                "DELIVRD, or NONE (never reported)"
+            )
+        reports[number] = code
+    return reports
+
+
+def _status(obj: Mapping[str, object], where: str) -> ReviewStatus | None:
+    raw = obj.get("status")
+    if raw is None:
+        return None
+    status = next((s for s in _STATUSES if s == raw), None)
+    if status is None:
+        raise AccountsError(f"{where}.status must be one of {', '.join(_STATUSES)}")
+    return status
+
+
+def _reply(obj: Mapping[str, object], where: str) -> str:
+    raw = obj.get("reply", "")
+    if not isinstance(raw, str):
+        raise AccountsError(f"{where}.reply must be a string")
+    return raw
 
 
 def _sign(data: object, where: str) -> Sign:
     obj = _object(data, where, _SIGN_KEYS)
+    raw_id = obj.get("id")
+    if raw_id is not None and (isinstance(raw_id, bool) or not isinstance(raw_id, int)):
+        raise AccountsError(f"{where}.id must be an integer")
     return Sign(
         name=_text(obj.get("name"), f"{where}.name"),
         approved=_flag(obj.get("approved", True), f"{where}.approved"),
+        international=_flag(obj.get("international", False), f"{where}.international"),
+        status=_status(obj, where),
+        reply=_reply(obj, where),
+        id=raw_id,
     )
 
 
@@ -291,12 +440,17 @@ def _template(data: object, where: str) -> Template:
         kind=kind,
         international=_flag(obj.get("international", False), f"{where}.international"),
         approved=_flag(obj.get("approved", True), f"{where}.approved"),
+        status=_status(obj, where),
+        reply=_reply(obj, where),
+        both=_flag(obj.get("both", False), f"{where}.both"),
     )
 
 
-def _object(data: object, where: str, allowed: set[str]) -> dict[str, object]:
+def _object(data: object, where: str, allowed: set[str] | None) -> dict[str, object]:
     if not isinstance(data, dict):
         raise AccountsError(f"{where} must be a JSON object")
+    if allowed is None:
+        return data
     unknown = sorted(set(data) - allowed)
     if unknown:
         raise AccountsError(

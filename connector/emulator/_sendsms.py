@@ -7,7 +7,7 @@ import json
 import re
 import urllib.parse
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,13 +75,29 @@ class _Request:
     session_context: str
 
 
-class SendSms:
-    """Answers SendSms requests for a set of accounts, on the emulator's clock."""
+#: Another action the emulator answers: given the caller's account, the decoded JSON body,
+#: the RequestId and the emulator's time, the ``Response`` object (without RequestId).
+Action = Callable[[Account, Mapping[str, Any], str, float], dict[str, Any]]
 
-    def __init__(self, directory: Directory, clock: Clock, limiter: Limiter | None) -> None:
+
+class SendSms:
+    """Answers SendSms requests for a set of accounts, on the emulator's clock.
+
+    ``actions`` are further actions (by ``X-TC-Action`` name) answered after the same
+    signature and header checks; they raise :class:`Refusal` for Tencent's errors.
+    """
+
+    def __init__(
+        self,
+        directory: Directory,
+        clock: Clock,
+        limiter: Limiter | None,
+        actions: Mapping[str, Action] | None = None,
+    ) -> None:
         self.directory = directory
         self.clock = clock
         self.limiter = limiter
+        self.actions: Mapping[str, Action] = actions or {}
 
     def handle(
         self, headers: Mapping[str, str], body: bytes, *, method: str = "POST", query: str = ""
@@ -95,8 +111,11 @@ class SendSms:
         now = self.clock.now()
         try:
             account = self._authenticate(headers, body, now, method, query)
-            _check_call(headers)
+            action = _check_call(headers, self.actions)
             data = _parse_query(query) if method == "GET" else _parse_json(headers, body)
+            if action != ACTION:
+                response = self.actions[action](account, data, request_id, now)
+                return Answer({"Response": {**response, "RequestId": request_id}})
             return self._send(account, _read_request(data), request_id, now)
         except Refusal as refusal:
             return Answer(
@@ -292,18 +311,19 @@ def _timestamp(headers: Mapping[str, str]) -> int:
     return int(value)
 
 
-def _check_call(headers: Mapping[str, str]) -> None:
+def _check_call(headers: Mapping[str, str], others: Mapping[str, Action]) -> str:
     action = headers.get("x-tc-action")
     if not action:
         raise Refusal("MissingParameter", "The X-TC-Action header is missing.")
-    if action != ACTION:
-        raise Refusal("InvalidAction", f"The action '{action}' does not exist (only SendSms).")
+    if action != ACTION and action not in others:
+        known = ", ".join([ACTION, *sorted(others)])
+        raise Refusal("InvalidAction", f"The action '{action}' does not exist ({known}).")
     version = headers.get("x-tc-version")
     if not version:
         raise Refusal("MissingParameter", "The X-TC-Version header is missing.")
     if version != API_VERSION:
         raise Refusal(
-            "NoSuchVersion", f"The version '{version}' of SendSms does not exist ({API_VERSION})."
+            "NoSuchVersion", f"The version '{version}' of {action} does not exist ({API_VERSION})."
         )
     region = headers.get("x-tc-region")
     if not region:
@@ -317,6 +337,7 @@ def _check_call(headers: Mapping[str, str]) -> None:
             "UnsupportedRegion",
             f"SMS is not offered in the region '{region}' ({', '.join(sorted(REGIONS))}).",
         )
+    return action
 
 
 def _parse_json(headers: Mapping[str, str], body: bytes) -> dict[str, Any]:
@@ -397,37 +418,37 @@ def _read_request(data: Mapping[str, Any]) -> _Request:
 
 def _template(account: Account, template_id: str, mainland: bool) -> Template:
     template = account.template(template_id)
-    if template is None or not template.approved:
-        state = "does not exist" if template is None else "is not approved"
+    if template is None or not template.usable:
+        state = "does not exist" if template is None else f"is {template.review}, not approved"
         raise Refusal(
             "FailedOperation.TemplateIncorrectOrUnapproved",
             f"The template {template_id} {state}.",
         )
-    if mainland and template.international:
+    if template.serves(mainland):
+        return template
+    if mainland:
         raise Refusal(
             "UnsupportedOperation.GlobalTemplateToChineseMainlandPhone",
             f"The template {template_id} is an international template; Chinese mainland "
             "numbers need a mainland template.",
         )
-    if not mainland and not template.international:
-        raise Refusal(
-            "UnsupportedOperation.ChineseMainlandTemplateToGlobalPhone",
-            f"The template {template_id} is a Chinese mainland template; international "
-            "numbers need an international template.",
-        )
-    return template
+    raise Refusal(
+        "UnsupportedOperation.ChineseMainlandTemplateToGlobalPhone",
+        f"The template {template_id} is a Chinese mainland template; international "
+        "numbers need an international template.",
+    )
 
 
 def _sign(account: Account, name: str) -> str:
     found = account.sign(name) if name else None
-    if found is not None and found.approved:
+    if found is not None and found.usable and not found.international:
         return found.name
     if not name:
         why = "SignName is missing: Chinese mainland messages need an approved sign."
     elif found is None:
         why = f"The sign '{name}' does not exist."
     else:
-        why = f"The sign '{name}' is not approved."
+        why = f"The sign '{name}' is {found.review}, not an approved mainland sign."
     raise Refusal("FailedOperation.SignatureIncorrectOrUnapproved", why)
 
 

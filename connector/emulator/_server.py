@@ -24,6 +24,7 @@ from pathlib import Path
 from types import EllipsisType, FrameType, TracebackType
 from typing import Any
 
+from ._account_apis import AccountApis
 from ._accounts import (
     DEMO_INTERNATIONAL_TEMPLATE_IDS,
     DEMO_REGION,
@@ -33,7 +34,6 @@ from ._accounts import (
     DEMO_SIGN,
     DEMO_TEMPLATE_IDS,
     Account,
-    AccountsError,
     Directory,
     demo_account,
     load_accounts,
@@ -43,6 +43,7 @@ from ._faults import FaultQueue, fault_response, make_fault
 from ._limits import FrequencyLimits, Limiter
 from ._outbox import Outbox
 from ._page import render_outbox_page
+from ._receipts import CallbackPusher, ReportBook
 from ._sendsms import SendSms
 
 logger = logging.getLogger("connector.emulator")
@@ -64,6 +65,7 @@ class _State:
     outbox: Outbox
     faults: FaultQueue
     stopping: threading.Event
+    reports: ReportBook
     url: str = ""
 
 
@@ -205,6 +207,7 @@ class _Handler(BaseHTTPRequestHandler):
             query=self.path.partition("?")[2],
         )
         state.outbox.add(answer.messages)
+        state.reports.record(answer.messages)
         if answer.error_code:
             logger.info("SendSms refused: %s", answer.error_code)
         else:
@@ -224,6 +227,22 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _clear_outbox(self, body: bytes) -> None:
         self.server.state.outbox.clear()
+        self._json(200, {"ok": True})
+
+    def _get_reports(self, body: bytes) -> None:
+        state = self.server.state
+        now = state.sendsms.clock.now()
+        self._json(200, {"reports": [r.to_json(now) for r in state.reports.all()]})
+
+    def _inject_report(self, body: bytes) -> None:
+        try:
+            data = json.loads(body)
+            if not isinstance(data, dict):
+                raise ValueError('the body must be a JSON object such as {"code": "UNDELIV"}')
+            self.server.state.reports.inject(data.get("code"), data.get("count", 1))
+        except ValueError as exc:
+            self._json(400, {"error": str(exc)})
+            return
         self._json(200, {"ok": True})
 
     def _health(self, body: bytes) -> None:
@@ -263,6 +282,7 @@ _ROUTES: Mapping[str, Mapping[str, _Route]] = {
     "/": {"POST": _Handler._send_sms, "GET": _Handler._get_root},
     "/__emulator/outbox": {"GET": _Handler._get_outbox, "DELETE": _Handler._clear_outbox},
     "/__emulator/health": {"GET": _Handler._health},
+    "/__emulator/reports": {"GET": _Handler._get_reports, "POST": _Handler._inject_report},
     "/__emulator/stats": {"GET": _Handler._stats},
     "/__emulator/faults": {
         "GET": _Handler._get_faults,
@@ -385,8 +405,12 @@ class Emulator:
     ``accounts`` are served beside the built-in demo account.  ``limits`` are the
     per-number frequency limits: ``...`` (the default) means ``DEFAULT_LIMITS``, Tencent's
     classic ones, and ``None`` switches them off.  ``tls=True`` serves HTTPS with a
-    throwaway CA whose bundle is ``ca_bundle`` (written to ``ca_path`` when given).  Use it
-    as a context manager, or call ``start()`` and ``stop()``.
+    throwaway CA whose bundle is ``ca_bundle`` (written to ``ca_path`` when given).
+
+    Each accepted message gets a delivery report ``report_delay`` seconds (emulator clock)
+    later; ``callback_url`` receives them as Tencent's status callback pushes them, a failed
+    push being retried twice, ``callback_retry_delay`` seconds apart.  Use it as a context
+    manager, or call ``start()`` and ``stop()``.
     """
 
     def __init__(
@@ -397,7 +421,12 @@ class Emulator:
         limits: FrequencyLimits | EllipsisType | None = ...,
         tls: bool = False,
         ca_path: str | os.PathLike[str] | None = None,
+        report_delay: float = 1.0,
+        callback_url: str | None = None,
+        callback_retry_delay: float = 1.0,
     ) -> None:
+        if callback_url is not None and not callback_url.startswith(("http://", "https://")):
+            raise ValueError("callback_url must be an http:// or https:// URL")
         self.host = host
         self._requested_port = port
         self._tls = tls
@@ -407,12 +436,23 @@ class Emulator:
         self._clock = Clock()
         self._outbox = Outbox()
         self._faults = FaultQueue()
+        self._reports = ReportBook(self._directory, self._clock, report_delay)
+        apis = AccountApis(self._directory, self._reports)
         self._state = _State(
-            SendSms(self._directory, self._clock, Limiter(self._limits) if self._limits else None),
+            SendSms(
+                self._directory,
+                self._clock,
+                Limiter(self._limits) if self._limits else None,
+                apis.actions(),
+            ),
             self._outbox,
             self._faults,
             threading.Event(),
+            self._reports,
         )
+        self._callback_url = callback_url
+        self._callback_retry_delay = callback_retry_delay
+        self._pusher: CallbackPusher | None = None
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._ca_bundle: str | None = None
@@ -445,6 +485,15 @@ class Emulator:
             daemon=True,
         )
         self._thread.start()
+        if self._callback_url is not None:
+            self._pusher = CallbackPusher(
+                self._reports,
+                self._clock,
+                self._callback_url,
+                self._callback_retry_delay,
+                self._state.stopping,
+            )
+            self._pusher.start()
         logger.info("Tencent SMS emulator listening on %s", self.url)
         return self
 
@@ -460,6 +509,8 @@ class Emulator:
         deadline = time.monotonic() + _STOP_TIMEOUT
         for thread in server.close_connections():
             thread.join(max(0.0, deadline - time.monotonic()))
+        if self._pusher is not None:
+            self._pusher.join(max(0.0, deadline - time.monotonic()))
         server.server_close()
         self._remove_workdir()
         logger.info("Tencent SMS emulator stopped")
@@ -547,6 +598,29 @@ class Emulator:
         """Drop every fault not yet used."""
         self._faults.clear()
 
+    def reports(self) -> list[dict[str, Any]]:
+        """Every delivery report, ready or not, as ``GET /__emulator/reports`` lists them:
+        the ``PullSmsSendStatus`` fields plus ``SmsSdkAppId``, ``ready``, ``pulled``,
+        ``pushed``.  Messages whose carrier never reports have none."""
+        now = self._clock.now()
+        return [r.to_json(now) for r in self._reports.all()]
+
+    def inject_report(self, code: str, count: int = 1) -> None:
+        """Give the next ``count`` accepted messages this delivery outcome: a receipt code
+        (``UNDELIV``, ``EXPIRED``, ``DELIVRD``…) or ``NONE`` (never reported); the same as
+        ``POST /__emulator/reports`` with ``{"code", "count"}``.  ``ValueError`` for others."""
+        self._reports.inject(code, count)
+
+    @property
+    def report_delay(self) -> float:
+        """Seconds (emulator clock) between a message's acceptance and its report."""
+        return self._reports.delay
+
+    def callback_attempts(self) -> list[dict[str, Any]]:
+        """Every status-callback push attempt so far (empty without ``callback_url``)."""
+        pusher = self._pusher
+        return [a.to_json() for a in pusher.attempts()] if pusher is not None else []
+
     def now(self) -> float:
         """The emulator's clock (unix seconds): real time moved by ``advance_clock``."""
         return self._clock.now()
@@ -600,6 +674,8 @@ def serve(
     ca_path: str | os.PathLike[str] | None = None,
     write_config: str | os.PathLike[str] | None = None,
     limits: FrequencyLimits | EllipsisType | None = ...,
+    report_delay: float = 1.0,
+    callback_url: str | None = None,
 ) -> int:
     """Run the emulator in the foreground until Ctrl-C; return the exit status.
 
@@ -609,9 +685,18 @@ def serve(
     """
     try:
         accounts = load_accounts(accounts_path) if accounts_path is not None else ()
-        emulator = Emulator(host, port, accounts=accounts, limits=limits, tls=tls, ca_path=ca_path)
+        emulator = Emulator(
+            host,
+            port,
+            accounts=accounts,
+            limits=limits,
+            tls=tls,
+            ca_path=ca_path,
+            report_delay=report_delay,
+            callback_url=callback_url,
+        )
         emulator.start()
-    except AccountsError as exc:
+    except ValueError as exc:  # AccountsError, or a callback URL that is not http(s)
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:
@@ -645,6 +730,9 @@ def serve(
         print(f"  limits:        {_describe_limits(emulator.limits)}")
         if emulator.ca_bundle is not None:
             print(f"  CA bundle:     {emulator.ca_bundle}")
+        print(f"  receipts:      after {report_delay:g} s; JSON: {url}/__emulator/reports")
+        if callback_url is not None:
+            print(f"  callbacks:     pushed to {callback_url}")
         if written is not None:
             print(f"  config:        written to {written} (mode 0600; it holds the secret key)")
         else:

@@ -12,10 +12,12 @@ this distribution ships.  Hosts read an admin's config file with :func:`read_con
 """
 
 from ._cache import FingerprintCache, config_fingerprint
+from ._check import CHECK_SEVERITIES, CheckFinding, CheckSeverity
 from ._config_file import MAX_CONFIG_BYTES, UnreadableConfigError, read_config_file
 from ._errors import ConnectorError, ErrorCode, UnknownConnectorError
 from ._hookspecs import PROJECT_NAME, hookimpl, hookspec
 from ._host import ENTRY_POINT_GROUP, ConnectorHost
+from ._receipts import DeliveryReceipt, ReceiptStatus, mask_phone, poll_receipts
 from ._report import ConfigReport
 from ._resources import load_schema, read_data
 from ._secrets import MASK, keep_secrets, mask_secrets, secret_keys, without_secrets
@@ -29,18 +31,23 @@ from ._types import (
 from ._validation import Problem, Severity, closest, format_path, unknown_key_problem
 
 __all__ = [
+    "CHECK_SEVERITIES",
     "ENTRY_POINT_GROUP",
     "MASK",
     "MAX_CONFIG_BYTES",
     "PROJECT_NAME",
+    "CheckFinding",
+    "CheckSeverity",
     "ConfigReport",
     "ConnectorError",
     "ConnectorHost",
     "ConnectorMetadata",
+    "DeliveryReceipt",
     "ErrorCode",
     "FingerprintCache",
     "FormItem",
     "Problem",
+    "ReceiptStatus",
     "SendPayload",
     "SendResult",
     "Severity",
@@ -54,7 +61,9 @@ __all__ = [
     "hookspec",
     "keep_secrets",
     "load_schema",
+    "mask_phone",
     "mask_secrets",
+    "poll_receipts",
     "read_config_file",
     "read_data",
     "secret_keys",

@@ -25,6 +25,8 @@ from typing import Any, TypeVar
 
 import pluggy
 
+from ._check import CheckFinding
+from ._receipts import DeliveryReceipt
 from ._types import ConnectorMetadata, SendResult
 from ._validation import Problem
 
@@ -106,4 +108,48 @@ def send_message(  # type: ignore[empty-body]
     Raise :class:`ConnectorError` for every failure, with the Logto error code that fits, a
     sentence an admin can act on, and the provider's code and request id in ``data``.  Must
     be safe to call from many threads at once.
+    """
+
+
+@hookspec(firstresult=True)
+def check_account(config: Mapping[str, Any]) -> Iterable[CheckFinding] | None:
+    """Optional: check a valid config against the provider account, before any user needs it.
+
+    Return one :class:`CheckFinding` per checked item (a sender name, a template…): its
+    ``path`` into the config, a ``severity`` (``ok``, ``warning``, ``error``, or
+    ``unchecked`` when the account may not use the provider's look-up APIs: that is a
+    finding, not a failure), what was found, and what to do in the provider's console.
+    Raise :class:`ConnectorError` when nothing could be checked (wrong credentials, network).
+    Return ``None`` (or leave the hook out) when the connector cannot check accounts.
+    """
+
+
+@hookspec(firstresult=True)
+def parse_status_callback(body: bytes) -> list[DeliveryReceipt] | None:
+    """Optional: read the body of the provider's delivery-status callback (push) request.
+
+    Return the receipts it carries (possibly none).  Raise :class:`ConnectorError`
+    (``invalid_request_parameters``) for a body that is not the provider's format, saying
+    what is wrong without quoting phone numbers.  Return ``None`` when the connector has no
+    callback format.
+    """
+
+
+@hookspec(firstresult=True)
+def pull_receipts(config: Mapping[str, Any], limit: int) -> list[DeliveryReceipt] | None:
+    """Optional: fetch up to ``limit`` receipts waiting at the provider for this config.
+
+    Providers such as Tencent hand each receipt out once: the caller must keep what it gets.
+    Return an empty list when none are waiting, ``None`` when the connector cannot pull.
+    """
+
+
+@hookspec(firstresult=True)
+def receipts_for_number(
+    config: Mapping[str, Any], phone: str, since: float, until: float | None
+) -> list[DeliveryReceipt] | None:
+    """Optional: look up the receipts of one number (E.164) between two unix times.
+
+    A look-up, not a queue: it does not take receipts away from :func:`pull_receipts`.
+    Return ``None`` when the connector cannot look receipts up.
     """

@@ -7,13 +7,15 @@ import json
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pluggy
 
 from . import _hookspecs
 from ._cache import FingerprintCache, config_fingerprint
+from ._check import CheckFinding
 from ._errors import ConnectorError, ErrorCode, UnknownConnectorError
+from ._receipts import DeliveryReceipt
 from ._report import ConfigReport, problems_error
 from ._request import plainly_valid
 from ._resources import load_schema
@@ -241,31 +243,109 @@ class ConnectorHost:
         loaded = self._get(connector_id)
         valid_config = self.validate_config(loaded.connector_id, config)
         self.validate_request(to, str(type), payload)
-        try:
-            result = loaded.pm.hook.send_message(
-                to=to, type=str(type), payload=payload, config=valid_config
-            )
-        except ConnectorError:
-            raise
-        except Exception as exc:
-            # A connector bug: keep the traceback in the log, give the caller a clean error.
-            log.warning(
-                "connector %s raised %s", loaded.connector_id, type_name(exc), exc_info=True
-            )
-            raise ConnectorError(
-                ErrorCode.GENERAL,
-                f"connector {loaded.connector_id} failed unexpectedly ({type_name(exc)})",
-            ) from None
-        if result is None:
-            raise ConnectorError(
-                ErrorCode.NOT_IMPLEMENTED, f"connector {loaded.connector_id} cannot send messages"
-            )
+        result = _invoke(
+            loaded,
+            "send messages",
+            "send_message",
+            to=to,
+            type=str(type),
+            payload=payload,
+            config=valid_config,
+        )
         if not isinstance(result, SendResult):
             raise ConnectorError(
                 ErrorCode.INVALID_RESPONSE,
                 f"connector {loaded.connector_id} returned {type_name(result)}, not a SendResult",
             )
         return result
+
+    # -- account checks and delivery receipts (optional hooks) -----------------------------
+
+    def check_account(self, connector_id: str, config: object) -> list[CheckFinding]:
+        """Check a config against the provider account: one finding per checked item.
+
+        The config is validated first.  Raises ``ConnectorError(not_implemented)`` when the
+        connector cannot check accounts, and the connector's error when nothing could be
+        checked (wrong credentials, provider unreachable).
+        """
+        loaded = self._get(connector_id)
+        valid_config = self.validate_config(loaded.connector_id, config)
+        found = _invoke(loaded, "check accounts", "check_account", config=valid_config)
+        return _all_of(loaded, found, CheckFinding)
+
+    def parse_status_callback(self, connector_id: str, body: bytes) -> list[DeliveryReceipt]:
+        """The receipts in the body of a provider's status callback (push) request."""
+        loaded = self._get(connector_id)
+        parsed = _invoke(loaded, "read status callbacks", "parse_status_callback", body=body)
+        return _all_of(loaded, parsed, DeliveryReceipt)
+
+    def pull_receipts(
+        self, connector_id: str, config: object, limit: int = 100
+    ) -> list[DeliveryReceipt]:
+        """Up to ``limit`` receipts waiting at the provider; each may come only once, so
+        keep them."""
+        loaded = self._get(connector_id)
+        valid_config = self.validate_config(loaded.connector_id, config)
+        pulled = _invoke(loaded, "pull receipts", "pull_receipts", config=valid_config, limit=limit)
+        return _all_of(loaded, pulled, DeliveryReceipt)
+
+    def receipts_for_number(
+        self,
+        connector_id: str,
+        config: object,
+        phone: str,
+        since: float,
+        until: float | None = None,
+    ) -> list[DeliveryReceipt]:
+        """The receipts of one number between two unix times (a look-up, not a queue)."""
+        loaded = self._get(connector_id)
+        valid_config = self.validate_config(loaded.connector_id, config)
+        found = _invoke(
+            loaded,
+            "look up receipts",
+            "receipts_for_number",
+            config=valid_config,
+            phone=phone,
+            since=since,
+            until=until,
+        )
+        return _all_of(loaded, found, DeliveryReceipt)
+
+
+def _invoke(loaded: _Loaded, ability: str, hook: str, **kwargs: Any) -> Any:
+    """Call one hook of one connector: its ConnectorError passes, any other exception is a
+    bug (logged, turned into a clean error), and no answer means it lacks the ability."""
+    try:
+        result = getattr(loaded.pm.hook, hook)(**kwargs)
+    except ConnectorError:
+        raise
+    except Exception as exc:
+        # A connector bug: keep the traceback in the log, give the caller a clean error.
+        log.warning("connector %s raised %s", loaded.connector_id, type_name(exc), exc_info=True)
+        raise ConnectorError(
+            ErrorCode.GENERAL,
+            f"connector {loaded.connector_id} failed unexpectedly ({type_name(exc)})",
+        ) from None
+    if result is None:
+        raise ConnectorError(
+            ErrorCode.NOT_IMPLEMENTED, f"connector {loaded.connector_id} cannot {ability}"
+        )
+    return result
+
+
+_T = TypeVar("_T")
+
+
+def _all_of(loaded: _Loaded, items: Any, kind: type[_T]) -> list[_T]:
+    """A hook's answer as a list, each item checked to be a ``kind``."""
+    answer = list(items) if isinstance(items, Iterable) else [items]
+    if not all(isinstance(item, kind) for item in answer):
+        raise ConnectorError(
+            ErrorCode.INVALID_RESPONSE,
+            f"connector {loaded.connector_id} returned something other than "
+            f"{kind.__name__} objects",
+        )
+    return answer
 
 
 def type_name(value: object) -> str:

@@ -26,25 +26,30 @@ from ._config import (
 from ._gateway import ANSWER_MARGIN, MAX_BODY
 from ._masking import mask_number, scrub
 from ._metrics import GatewayMetrics
+from ._receipts import CALLBACK_TOKEN_ENV, CallbackSettings, callback_blueprint, parse_networks
 from ._server import ServeOptions, is_loopback, serve
 from ._store_source import StoreConfigSource
 
 __all__ = [
     "ANSWER_MARGIN",
+    "CALLBACK_TOKEN_ENV",
     "DEFAULT_SEND_DEADLINE",
     "MAX_BODY",
     "TOKEN_ENV",
     "ActiveConfig",
     "BearerToken",
+    "CallbackSettings",
     "ConfigSource",
     "FileConfigSource",
     "GatewayMetrics",
     "ServeOptions",
     "StaticConfigSource",
     "StoreConfigSource",
+    "callback_blueprint",
     "create_app",
     "is_loopback",
     "mask_number",
+    "parse_networks",
     "read_token",
     "scrub",
     "send_deadline",

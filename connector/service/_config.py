@@ -94,13 +94,16 @@ class FileConfigSource(StaticConfigSource):
         super().__init__(host, connector_id, config, version)
 
 
-def read_token(path: str | None, environ: Mapping[str, str] = os.environ) -> str | None:
-    """The gateway's token: from ``path`` when given, else ``LOGTO_CONNECTOR_TOKEN``, else None.
+def read_token(
+    path: str | None, environ: Mapping[str, str] = os.environ, variable: str = TOKEN_ENV
+) -> str | None:
+    """The gateway's token: from ``path`` when given, else the environment ``variable``
+    (``LOGTO_CONNECTOR_TOKEN``), else None.
 
     Raises ``ValueError`` saying why a token file cannot be used.
     """
     if path is None:
-        token = environ.get(TOKEN_ENV, "").strip()
+        token = environ.get(variable, "").strip()
         return token or None
     try:
         with open(path, encoding="utf-8") as handle:

@@ -22,6 +22,21 @@ _TYPES = frozenset(t.value for t in TemplateType)
 # Seconds: a loopback send takes milliseconds, Tencent tens to hundreds, a deadline seconds.
 _BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 15.0, 30.0)
 _PATHS = frozenset({"/logto/sms", "/healthz", "/readyz", "/metrics"})
+_CALLBACK = "/tencent/status-callback"
+# Tencent's documented receipt codes; a carrier's raw codes would make labels without end.
+_RECEIPT_CODES = frozenset(
+    {
+        "DELIVRD",
+        "UNDELIV",
+        "EXPIRED",
+        "REJECTD",
+        "DELETED",
+        "SUBFAIL",
+        "UNKNOWN",
+        "COMFAIL",
+        "WTNFAIL",
+    }
+)
 
 
 class GatewayMetrics:
@@ -60,6 +75,12 @@ class GatewayMetrics:
             registry=self.registry,
             multiprocess_mode="livesum",
         )
+        self.receipts = prom.Counter(
+            f"{PREFIX}_receipts",
+            "Delivery receipts received (each once), by status and the provider's report code.",
+            ["status", "code"],
+            registry=self.registry,
+        )
         self.requests = prom.Counter(
             f"{PREFIX}_http_requests",
             "HTTP requests the gateway answered, by path and status.",
@@ -74,8 +95,16 @@ class GatewayMetrics:
 
     @staticmethod
     def path_label(path: str) -> str:
-        """A request path as a label: the gateway's paths, anything else ``other``."""
+        """A request path as a label: the gateway's paths, anything else ``other``; the
+        status callback without its secret segment."""
+        if path.startswith(_CALLBACK + "/"):
+            return _CALLBACK
         return path if path in _PATHS else "other"
+
+    @staticmethod
+    def receipt_code_label(code: str) -> str:
+        """A receipt code as a label: Tencent's documented codes, anything else ``other``."""
+        return code if code in _RECEIPT_CODES else "other"
 
     def render(self) -> bytes:
         """Every metric in Prometheus' text format."""

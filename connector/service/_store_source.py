@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Protocol
 
-from ..kit import ConnectorError, ConnectorHost
+from ..kit import ConnectorError, ConnectorHost, DeliveryReceipt
 from ..store import DEFAULT_NAME, StoreError
 from ._config import ActiveConfig, send_deadline
 
@@ -25,10 +25,12 @@ class _Saved(Protocol):
 
 
 class _Store(Protocol):
-    """The part of :class:`connector.store.ConfigStore` a source reads."""
+    """The part of :class:`connector.store.ConfigStore` a source reads (and the status
+    callback writes)."""
 
     def latest_version(self, name: str = DEFAULT_NAME) -> int | None: ...
     def get(self, name: str, version: int) -> _Saved | None: ...
+    def add_receipts(self, receipts: Iterable[DeliveryReceipt]) -> list[DeliveryReceipt]: ...
     def close(self) -> None: ...
 
 

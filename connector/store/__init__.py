@@ -19,7 +19,14 @@ from pathlib import Path
 from ._keys import KEY_ENV, KeyRing, decode_key, key_id, new_key
 from ._rotate import Rotation, rotate_key
 from ._sqlite import MIGRATIONS, SqliteStore, default_key_path
-from ._types import DEFAULT_NAME, ConfigStore, ConfigVersion, StoreError, check_name
+from ._types import (
+    DEFAULT_NAME,
+    ConfigStore,
+    ConfigVersion,
+    StoredReceipt,
+    StoreError,
+    check_name,
+)
 
 __all__ = [
     "DEFAULT_NAME",
@@ -31,6 +38,7 @@ __all__ = [
     "Rotation",
     "SqliteStore",
     "StoreError",
+    "StoredReceipt",
     "check_name",
     "decode_key",
     "default_key_path",

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from ..kit import DeliveryReceipt
 from ._keys import KeyRing, context_of, new_key, read_key_file, ring_from_env, write_key_file
-from ._types import DEFAULT_NAME, ConfigVersion, StoreError, check_name
+from ._types import DEFAULT_NAME, ConfigVersion, StoredReceipt, StoreError, check_name
 
 # Each entry moves the schema one version up; a store records how far it has come in
 # ``schema_version``.  Append only: a released entry never changes.
@@ -31,10 +33,30 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             PRIMARY KEY (name, version)
         ) WITHOUT ROWID""",
     ),
+    (
+        # 2: delivery receipts by the provider's serial no.  The number is kept only masked
+        # and as a SHA-256 (what makes a repeated report the same row).
+        """CREATE TABLE receipts (
+            serial_no TEXT NOT NULL,
+            phone_key TEXT NOT NULL,
+            connector_id TEXT NOT NULL,
+            phone_masked TEXT NOT NULL,
+            status TEXT NOT NULL,
+            code TEXT NOT NULL,
+            description TEXT NOT NULL,
+            received_at REAL,
+            stored_at TEXT NOT NULL,
+            PRIMARY KEY (serial_no, phone_key)
+        ) WITHOUT ROWID""",
+    ),
 )
 
 _BUSY_TIMEOUT_MS = 30_000
 _COLUMNS = "name, version, connector_id, saved_at, note, key_id, sealed"
+_RECEIPT_COLUMNS = (
+    "serial_no, phone_key, connector_id, phone_masked, status, code, description, "
+    "received_at, stored_at"
+)
 
 
 class SqliteStore:
@@ -101,7 +123,44 @@ class SqliteStore:
             rows = db.execute("SELECT DISTINCT name FROM config_versions ORDER BY name").fetchall()
         return [str(row[0]) for row in rows]
 
+    def receipts(self, serial_no: str) -> list[StoredReceipt]:
+        """The receipts kept for one serial no (one per number it went to), oldest first."""
+        with self._read() as db:
+            rows = db.execute(
+                f"SELECT {_RECEIPT_COLUMNS} FROM receipts WHERE serial_no = ? "  # noqa: S608
+                "ORDER BY stored_at, phone_key",
+                (serial_no,),
+            ).fetchall()
+        return [_receipt(row) for row in rows]
+
     # -- writing ---------------------------------------------------------------------------
+
+    def add_receipts(self, receipts: Iterable[DeliveryReceipt]) -> list[DeliveryReceipt]:
+        """Keep receipts (one transaction); return those not kept before.  A repeat of a
+        receipt (same serial no and number) is ignored, so a provider's retries are harmless;
+        a receipt for a serial no this store never saw is kept too."""
+        stored_at = datetime.now(timezone.utc).isoformat()
+        added: list[DeliveryReceipt] = []
+        with self._write() as db:
+            for r in receipts:
+                cursor = db.execute(
+                    f"INSERT OR IGNORE INTO receipts ({_RECEIPT_COLUMNS}) "  # noqa: S608
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        r.serial_no,
+                        hashlib.sha256(r.phone.encode("utf-8")).hexdigest(),
+                        r.connector_id,
+                        r.masked_phone,
+                        r.status,
+                        r.code,
+                        r.description,
+                        r.received_at,
+                        stored_at,
+                    ),
+                )
+                if cursor.rowcount == 1:
+                    added.append(r)
+        return added
 
     def save(
         self, name: str, connector_id: str, config: Mapping[str, Any], note: str = ""
@@ -255,6 +314,19 @@ class SqliteStore:
                 f"{self._keys.source} does not hold (it holds {', '.join(self._keys.ids)}); "
                 "give the key the store was saved with"
             )
+
+
+def _receipt(row: tuple[Any, ...]) -> StoredReceipt:
+    return StoredReceipt(
+        serial_no=str(row[0]),
+        connector_id=str(row[2]),
+        phone=str(row[3]),
+        status=str(row[4]),
+        code=str(row[5]),
+        description=str(row[6]),
+        received_at=float(row[7]) if row[7] is not None else None,
+        stored_at=datetime.fromisoformat(str(row[8])),
+    )
 
 
 def _connect(path: Path) -> sqlite3.Connection:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
+    from ..kit import DeliveryReceipt
     from ._keys import KeyRing
 
 DEFAULT_NAME = "default"
@@ -39,6 +40,33 @@ class ConfigVersion:
             "connectorId": self.connector_id,
             "savedAt": self.saved_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
             "note": self.note,
+        }
+
+
+@dataclass(frozen=True)
+class StoredReceipt:
+    """A delivery receipt as the store keeps it: the number only masked."""
+
+    serial_no: str
+    connector_id: str
+    phone: str
+    status: str
+    code: str
+    description: str
+    received_at: float | None
+    stored_at: datetime
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready, camelCase keys, times as unix seconds and ISO 8601 (UTC)."""
+        return {
+            "serialNo": self.serial_no,
+            "connectorId": self.connector_id,
+            "phone": self.phone,
+            "status": self.status,
+            "code": self.code,
+            "description": self.description,
+            "receivedAt": self.received_at,
+            "storedAt": self.stored_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
         }
 
 
@@ -90,6 +118,14 @@ class ConfigStore(Protocol):
     def rekey(self) -> int:
         """Seal every version again under the key ring's first key (one transaction); return
         how many versions there are.  The step of a key rotation."""
+        ...
+
+    def add_receipts(self, receipts: Iterable[DeliveryReceipt]) -> list[DeliveryReceipt]:
+        """Keep delivery receipts; return those not kept before (repeats are ignored)."""
+        ...
+
+    def receipts(self, serial_no: str) -> list[StoredReceipt]:
+        """The receipts kept for one serial no, oldest first."""
         ...
 
     def close(self) -> None:

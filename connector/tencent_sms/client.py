@@ -114,8 +114,9 @@ class SendSmsClient:
             "Authorization": self._signer.authorization(body, timestamp),
         }
 
-    def send(self, params: Mapping[str, Any]) -> Answer:
-        """POST one SendSms request; return Tencent's ``Response`` or raise ConnectorError."""
+    def send(self, params: Mapping[str, Any], action: str = ACTION) -> Answer:
+        """POST one SendSms request (or another ``action`` of the same API: the account
+        look-ups); return Tencent's ``Response`` or raise ConnectorError."""
         settings = self.settings
         started = time.monotonic()
         deadline = started + settings.send_timeout
@@ -141,6 +142,8 @@ class SendSmsClient:
             try:
                 prepared = self._template.copy()
                 prepared.headers.update(self._attempt_headers(body, int(time.time())))
+                if action != ACTION:  # unsigned: the signature covers content-type and host
+                    prepared.headers["X-TC-Action"] = action
                 prepared.prepare_body(body, None)
                 reply = self._session.send(prepared, timeout=timeout, allow_redirects=False)
                 raw = reply.content

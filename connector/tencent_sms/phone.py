@@ -25,7 +25,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from ..kit import ConnectorError, ErrorCode
+from ..kit import ConnectorError, ErrorCode, mask_phone
 
 if TYPE_CHECKING:
     from phonenumbers import PhoneNumber as _Parsed
@@ -140,11 +140,8 @@ def _why_invalid(number: _Parsed) -> str:
     return f"read with country code {where}, {why}; check the country code and the number"
 
 
-def mask(e164: str) -> str:
-    """A number for logs: ``+8613800138000`` → ``+86138****8000``."""
-    if len(e164) <= 8:
-        return e164[:2] + "*" * max(len(e164) - 2, 0)
-    return e164[: len(e164) - 8] + "****" + e164[-4:]
+#: A number for logs: ``+8613800138000`` → ``+86138****8000``.
+mask = mask_phone
 
 
 def _refuse(reason: str) -> ConnectorError:

@@ -14,7 +14,9 @@ from contextlib import AbstractContextManager, closing, nullcontext
 from typing import TYPE_CHECKING, Any
 
 from ..kit import (
+    CheckFinding,
     ConnectorError,
+    DeliveryReceipt,
     ErrorCode,
     FingerprintCache,
     Problem,
@@ -148,6 +150,42 @@ class TencentSmsConnector:
                     (time.monotonic() - started) * 1000,
                     outcome,
                 )
+
+    @hookimpl
+    def check_account(self, config: Mapping[str, Any]) -> list[CheckFinding]:
+        """The sign and templates against DescribeSmsSignList / DescribeSmsTemplateList."""
+        from .account_check import check_account
+
+        with self._client_for(config) as client:
+            return check_account(config, client)
+
+    @hookimpl
+    def parse_status_callback(self, body: bytes) -> list[DeliveryReceipt]:
+        """The receipts of one push of Tencent's status callback (a JSON array)."""
+        from .receipts import parse_callback
+
+        return parse_callback(body, CONNECTOR_ID)
+
+    @hookimpl
+    def pull_receipts(self, config: Mapping[str, Any], limit: int) -> list[DeliveryReceipt]:
+        """Drain up to ``limit`` reports with PullSmsSendStatus (each comes out once)."""
+        from .receipts import pull
+
+        with self._client_for(config) as client:
+            return pull(client, limit, CONNECTOR_ID)
+
+    @hookimpl
+    def receipts_for_number(
+        self, config: Mapping[str, Any], phone: str, since: float, until: float | None
+    ) -> list[DeliveryReceipt]:
+        """One number's reports with PullSmsSendStatusByPhoneNumber (the queue is kept)."""
+        from .receipts import for_number
+
+        with self._client_for(config) as client:
+            mainland_first = config.get("phoneFormat") == MAINLAND_FIRST
+            return for_number(
+                client, phone, since, until, CONNECTOR_ID, mainland_first=mainland_first
+            )
 
     def _client_for(self, config: Mapping[str, Any]) -> AbstractContextManager[SendSmsClient]:
         """The cached client for this config, or (for a config that is not plain JSON and so
