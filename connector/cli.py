@@ -295,6 +295,14 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=_count, default=8, help="threads per process (default 8)")
     p.add_argument("--token-file", metavar="PATH", help="file holding the bearer token")
     p.add_argument("--no-auth", action="store_true", help="no token (loopback addresses only)")
+    p.add_argument(
+        "--guards", metavar="FILE", help="abuse guards JSON: country lists, limits, spend ceiling"
+    )
+    p.add_argument(
+        "--redis",
+        metavar="URL",
+        help="redis://… holding the guards' counters, shared by every worker and machine",
+    )
     p.set_defaults(handler=cmd_serve)
     return parser
 
@@ -506,6 +514,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         raise UsageError(
             f"no token: set {service.TOKEN_ENV} or pass --token-file (or --no-auth on loopback)"
         )
+    guards = _guard_settings(service, args)
     with contextlib.ExitStack() as stack:
         if args.emulator:
             from .emulator import Emulator
@@ -540,8 +549,33 @@ def cmd_serve(args: argparse.Namespace) -> int:
             token=token,
             deadline=active.deadline,
             on_ready=ready,
+            guards=guards,
+            redis_url=args.redis,
         )
         return service.serve(host, source, options)
+
+
+def _guard_settings(service: Any, args: argparse.Namespace) -> Any:
+    """``serve``'s guards from ``--guards``, checked with ``--redis`` before anything starts."""
+    if args.guards is None:
+        if args.redis is not None:
+            raise UsageError("--redis holds the guards' counters: give --guards FILE too")
+        return None
+    try:
+        guards = service.GuardSettings.read(args.guards)
+    except UnreadableConfigError as exc:
+        raise UsageError(str(exc)) from None
+    except service.GuardSettingsError as exc:
+        raise UsageError(f"{args.guards}: {exc}") from None
+    if args.redis is not None and not re.match(r"^(redis|rediss|unix)://", args.redis):
+        raise UsageError("--redis takes a URL: redis://HOST:PORT/DB, rediss://… or unix://PATH")
+    if args.redis is None and args.workers > 1:
+        print(
+            f"{PROG}: warning: without --redis each of the {args.workers} workers counts "
+            "its own sends: the limits hold per worker",
+            file=sys.stderr,
+        )
+    return guards
 
 
 def _count(text: str) -> int:

@@ -6,6 +6,9 @@ reads the config to send with from a :class:`ConfigSource` on every request::
     source = FileConfigSource(host, "tencent-short-message-service", "config.json")
     app = create_app(host, source, token="…")          # a Flask app; more blueprints may join
     serve(host, source, ServeOptions(port=8090, token="…", workers=2))   # gunicorn, gthread
+
+Guards (country lists, sliding-window limits, a spend ceiling) sit in front of the host:
+``create_app(..., guards=GuardSettings.read("guards.json"), counters=RedisCounters(url))``.
 """
 
 from ._app import create_app, shutdown
@@ -20,27 +23,48 @@ from ._config import (
     read_token,
     send_deadline,
 )
+from ._counters import Check, Counters, CountersUnavailable, MemoryCounters, RedisCounters, Refusal
 from ._gateway import ANSWER_MARGIN, MAX_BODY
+from ._guards import (
+    DEFAULT_ALLOW,
+    GuardRefusal,
+    Guards,
+    GuardSettings,
+    GuardSettingsError,
+    region_of,
+)
 from ._masking import mask_number, scrub
 from ._metrics import GatewayMetrics
 from ._server import ServeOptions, is_loopback, serve
 
 __all__ = [
     "ANSWER_MARGIN",
+    "DEFAULT_ALLOW",
     "DEFAULT_SEND_DEADLINE",
     "MAX_BODY",
     "TOKEN_ENV",
     "ActiveConfig",
     "BearerToken",
+    "Check",
     "ConfigSource",
+    "Counters",
+    "CountersUnavailable",
     "FileConfigSource",
     "GatewayMetrics",
+    "GuardRefusal",
+    "GuardSettings",
+    "GuardSettingsError",
+    "Guards",
+    "MemoryCounters",
+    "RedisCounters",
+    "Refusal",
     "ServeOptions",
     "StaticConfigSource",
     "create_app",
     "is_loopback",
     "mask_number",
     "read_token",
+    "region_of",
     "scrub",
     "send_deadline",
     "serve",

@@ -24,7 +24,9 @@ from gunicorn.app.base import BaseApplication
 
 from ..kit import ConnectorHost
 from ._config import ConfigSource
+from ._counters import Counters
 from ._gateway import ANSWER_MARGIN
+from ._guards import GuardSettings
 from ._metrics import MULTIPROC_ENV, GatewayMetrics
 
 log = logging.getLogger("connector.service")
@@ -46,6 +48,10 @@ class ServeOptions:
     #: Called in the master once the port is open, with the URL of ``POST /logto/sms``.
     on_ready: Callable[[str], None] | None = None
     gunicorn: dict[str, Any] = field(default_factory=dict)
+    #: The abuse guards (``None``: none), and the Redis URL their counters live in (``None``:
+    #: in each worker's memory, right for one worker only).
+    guards: GuardSettings | None = None
+    redis_url: str | None = None
 
 
 def is_loopback(host: str) -> bool:
@@ -85,12 +91,19 @@ def serve(host: ConnectorHost, source: ConfigSource, options: ServeOptions) -> i
     def make_app() -> Flask:
         from ._app import create_app, shutdown
 
+        counters: Counters | None = None
+        if options.guards is not None and options.redis_url is not None:
+            from ._counters import RedisCounters
+
+            counters = RedisCounters(options.redis_url)  # after the fork: its own connections
         app = create_app(
             host,
             source,
             token=options.token,
             metrics=GatewayMetrics(),
             send_threads=options.threads,
+            guards=options.guards,
+            counters=counters,
         )
         app.extensions["logto_connector.shutdown"] = shutdown
         return app
