@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 JS     := tests/js
 JSSTAMP := $(JS)/node_modules/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench clean servers
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +24,11 @@ $(JSSTAMP): $(JS)/package.json $(JS)/package-lock.json
 demo: $(STAMP)
 	$(BIN)/logto-connector demo
 
-test: $(STAMP) $(JSSTAMP)
+# The real servers the tests start on loopback (Redis; PostgreSQL), from Debian's packages.
+servers:
+	@command -v redis-server >/dev/null 2>&1 || { apt-get update && apt-get install -y redis-server; }
+
+test: $(STAMP) $(JSSTAMP) servers
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
@@ -33,7 +37,7 @@ lint: $(STAMP)
 	$(BIN)/mypy --strict
 
 # `make bench BENCH_ARGS="--quick --only send,startup --output PATH"` passes options through.
-bench: $(STAMP) $(JSSTAMP)
+bench: $(STAMP) $(JSSTAMP) servers
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib
+import importlib.util
 import json
 import os
 import re
@@ -567,8 +568,11 @@ def _guard_settings(service: Any, args: argparse.Namespace) -> Any:
         raise UsageError(str(exc)) from None
     except service.GuardSettingsError as exc:
         raise UsageError(f"{args.guards}: {exc}") from None
-    if args.redis is not None and not re.match(r"^(redis|rediss|unix)://", args.redis):
-        raise UsageError("--redis takes a URL: redis://HOST:PORT/DB, rediss://… or unix://PATH")
+    if args.redis is not None:
+        if not re.match(r"^(redis|rediss|unix)://", args.redis):
+            raise UsageError("--redis takes a URL: redis://HOST:PORT/DB, rediss://… or unix://PATH")
+        if importlib.util.find_spec("redis") is None:
+            raise UsageError("serve --redis needs redis: pip install '.[redis]'")
     if args.redis is None and args.workers > 1:
         print(
             f"{PROG}: warning: without --redis each of the {args.workers} workers counts "
