@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,6 +41,8 @@ DEFAULT_ALLOW: tuple[str, ...] = ("CN",)
 SPEND_WINDOW = 3600
 #: Seconds a refusal asks a client to wait while the counters cannot be read.
 UNAVAILABLE_RETRY = 5
+#: Seconds between two log lines about unreachable counters (every send is counted).
+LOG_EVERY = 10.0
 _SCHEMA = "guards.schema.json"
 
 
@@ -194,6 +197,7 @@ class Guards:
         self.settings = settings
         self.counters = counters
         self.metrics = metrics
+        self._last_warning = -LOG_EVERY
 
     def check(self, to: str, ip: str | None) -> GuardRefusal | None:
         """Refuse a send to ``to`` from ``ip``, or count it and return ``None``."""
@@ -274,12 +278,15 @@ class Guards:
         ]
         policy = "closed" if closed else "open"
         self.metrics.guard_counter_errors.labels(backend=self.counters.backend, policy=policy).inc()
-        log.warning(
-            "guard counters (%s) unreachable (%s): sends fail %s",
-            self.counters.backend,
-            reason,
-            policy,
-        )
+        now = time.monotonic()
+        if now - self._last_warning >= LOG_EVERY:  # an outage must not flood the log
+            self._last_warning = now
+            log.warning(
+                "guard counters (%s) unreachable (%s): sends fail %s; /metrics counts each",
+                self.counters.backend,
+                reason,
+                policy,
+            )
         if not closed:
             return None
         self.metrics.guard_refusals.labels(guard="unavailable").inc()
