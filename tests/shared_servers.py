@@ -1,8 +1,11 @@
-"""Real shared servers for the several-gateway tests: Redis from Debian's package, on a free
-loopback port in a temporary directory, stopped afterwards (``make test`` installs it)."""
+"""Real shared servers for the several-gateway tests: Redis and PostgreSQL from Debian's
+packages, on free loopback ports in temporary directories, stopped afterwards (``make test``
+installs them where missing)."""
 
 from __future__ import annotations
 
+import glob
+import os
 import shutil
 import socket
 import subprocess
@@ -92,4 +95,85 @@ class RedisServer:
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.kill()
+        shutil.rmtree(self._dir, ignore_errors=True)
+
+
+def postgres_bin() -> Path:
+    """The newest ``/usr/lib/postgresql/*/bin``, or an AssertionError saying how to get it."""
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=_major)
+    assert found, "PostgreSQL is missing: `make test` installs it (apt-get install postgresql)"
+    return Path(found[-1]).parent
+
+
+def _major(path: str) -> int:
+    part = Path(path).parts[-3]
+    return int(part) if part.isdigit() else 0
+
+
+class PostgresServer:
+    """A throwaway PostgreSQL cluster on 127.0.0.1 (trust auth, no fsync), in a temporary
+    directory.  As root, the cluster runs as the ``postgres`` user (initdb refuses root)."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+        self._bin = postgres_bin()
+        self._dir = Path(tempfile.mkdtemp(prefix="logto-connector-pg-"))
+        self._data = self._dir / "data"
+        self._as_root = os.geteuid() == 0
+        if self._as_root:
+            shutil.chown(self._dir, "postgres", "postgres")
+        self._run(
+            "initdb",
+            "-D",
+            str(self._data),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--no-sync",
+            "--no-instructions",
+        )
+        self.start()
+
+    def _run(self, program: str, *args: str) -> None:
+        argv = [str(self._bin / program), *args]
+        if self._as_root:
+            argv = ["runuser", "-u", "postgres", "--", *argv]
+        done = subprocess.run(argv, capture_output=True, timeout=120, check=False)
+        assert done.returncode == 0, done.stderr.decode("utf-8", "replace")[-2000:]
+
+    def start(self) -> None:
+        """Start (again) on the same port; waits until it accepts connections."""
+        options = (
+            f"-p {self.port} -k {self._dir} -c listen_addresses=127.0.0.1 "
+            "-c fsync=off -c full_page_writes=off"
+        )
+        self._run(
+            "pg_ctl",
+            "start",
+            "-D",
+            str(self._data),
+            "-w",
+            "-t",
+            "60",
+            "-o",
+            options,
+            "-l",
+            str(self._dir / "log"),
+        )
+
+    def stop(self, mode: str = "fast") -> None:
+        """Stop the server (``immediate``: as a crash would)."""
+        if (self._data / "postmaster.pid").exists():
+            self._run("pg_ctl", "stop", "-D", str(self._data), "-m", mode, "-w", "-t", "60")
+
+    def __enter__(self) -> PostgresServer:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop("immediate")
         shutil.rmtree(self._dir, ignore_errors=True)

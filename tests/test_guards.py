@@ -174,7 +174,8 @@ def test_a_per_number_limit_refuses_with_429_and_retry_after(
         assert answer["code"] == "rate_limit_exceeded"
         assert answer["data"]["guard"] == "number"
         retry = int(headers["retry-after"])
-        assert 1 <= retry <= 600 and answer["data"]["retryAfter"] == retry
+        # At most the rest of this window and most of the next (the window slides).
+        assert 1 <= retry <= 2 * 600 and answer["data"]["retryAfter"] == retry
         assert f"try again in {retry} s" in answer["message"]
         assert "3 sends per 600 s per number" in answer["message"]
         # Another spelling of the same number is the same count.

@@ -16,7 +16,7 @@ from . import _gateway
 from ._auth import BearerToken
 from ._config import ConfigSource
 from ._counters import Counters, MemoryCounters
-from ._guards import Guards, GuardSettings
+from ._guards import Guards, GuardSettings, GuardSource
 from ._http import failure, log_text
 from ._metrics import GatewayMetrics
 
@@ -33,7 +33,7 @@ def create_app(
     send_threads: int = 16,
     blueprints: Iterable[tuple[Blueprint, str | None]] = (),
     settings: Mapping[str, Any] | None = None,
-    guards: GuardSettings | None = None,
+    guards: GuardSettings | GuardSource | None = None,
     counters: Counters | None = None,
 ) -> Flask:
     """The service: the gateway (``POST /logto/sms``, ``/healthz``, ``/readyz``, ``/metrics``).
@@ -42,9 +42,9 @@ def create_app(
     serve command allows that on loopback only).  ``send_threads`` bounds the sends running
     at once in this process.  ``blueprints`` are more areas as ``(blueprint, url_prefix)``
     (the admin console joins at ``/admin``), ``settings`` more Flask config for them.
-    ``guards`` (country lists, limits, spend ceiling) run before every send, counting in
-    ``counters`` (default: in this process).  Nothing is read from globals: a test builds as
-    many apps as it needs.
+    ``guards`` (country lists, limits, spend ceiling: settings, or a source asked per send)
+    run before every send, counting in ``counters`` (default: in this process).  Nothing is
+    read from globals: a test builds as many apps as it needs.
     """
     app = Flask("connector.service")
     app.config["MAX_CONTENT_LENGTH"] = _gateway.MAX_BODY

@@ -24,7 +24,7 @@ import os
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import phonenumbers
 
@@ -188,20 +188,49 @@ def _hashed(value: str) -> str:
     return hashlib.blake2b(value.encode("utf-8"), digest_size=12).hexdigest()
 
 
+class GuardSource(Protocol):
+    """Where the guards' settings come from, asked on every send (must be cheap).
+
+    ``None``: no guards now (every send goes on to the connector).
+    """
+
+    def current(self) -> GuardSettings | None:
+        """The settings to enforce now."""
+        ...
+
+
+class StaticGuardSource:
+    """The same settings for the whole run (``serve --guards FILE``)."""
+
+    def __init__(self, settings: GuardSettings) -> None:
+        self.settings = settings
+
+    def current(self) -> GuardSettings:
+        """The settings given at start."""
+        return self.settings
+
+
 class Guards:
-    """The guards of one app: settings, counters, and the metrics they report to."""
+    """The guards of one app: where their settings come from, their counters, their metrics."""
 
     def __init__(
-        self, settings: GuardSettings, counters: Counters, metrics: GatewayMetrics
+        self,
+        source: GuardSettings | GuardSource,
+        counters: Counters,
+        metrics: GatewayMetrics,
     ) -> None:
-        self.settings = settings
+        self.source: GuardSource = (
+            StaticGuardSource(source) if isinstance(source, GuardSettings) else source
+        )
         self.counters = counters
         self.metrics = metrics
         self._last_warning = -LOG_EVERY
 
     def check(self, to: str, ip: str | None) -> GuardRefusal | None:
         """Refuse a send to ``to`` from ``ip``, or count it and return ``None``."""
-        settings = self.settings
+        settings = self.source.current()
+        if settings is None:
+            return None
         region = region_of(to)
         if region is not None and (
             region in settings.deny or (settings.allow is not None and region not in settings.allow)
@@ -219,11 +248,11 @@ class Guards:
                 f"this gateway does not send to {region} (+{code}); its guards allow {allowed}",
                 {"guard": "country", "country": region},
             )
-        checks = self._checks(to, ip, region)
+        checks = _checks(settings, to, ip, region)
         try:
             refusal = self.counters.take(checks)
         except CountersUnavailable as exc:
-            return self._unavailable(checks, str(exc))
+            return self._unavailable(settings, checks, str(exc))
         if refusal is None:
             return None
         guard = refusal.check.guard
@@ -240,40 +269,16 @@ class Guards:
             refusal.retry_after,
         )
 
-    def _checks(self, to: str, ip: str | None, region: str | None) -> list[Check]:
-        digits = _canonical(to)
-        checks: list[Check] = []
-        for limit in self.settings.limits:
-            if limit.per == "ip":
-                key = _hashed(ip) if ip else None
-            elif limit.per == "number":
-                key = _hashed(digits) if digits else None
-            elif limit.per == "prefix":
-                key = _hashed(digits[: limit.digits]) if digits else None
-            else:
-                key = region
-            if key is not None:
-                checks.append(Check(limit.per, key, limit.window, limit.max))
-        if self.settings.spend_per_hour is not None:
-            checks.append(
-                Check(
-                    "spendCeiling",
-                    "all",
-                    SPEND_WINDOW,
-                    self.settings.spend_per_hour,
-                    self.settings.price(region),
-                )
-            )
-        return checks
-
-    def _unavailable(self, checks: Sequence[Check], reason: str) -> GuardRefusal | None:
+    def _unavailable(
+        self, settings: GuardSettings, checks: Sequence[Check], reason: str
+    ) -> GuardRefusal | None:
         closed = [
             c.guard
             for c in checks
             if not (
-                self.settings.spend_fails_open
+                settings.spend_fails_open
                 if c.guard == "spendCeiling"
-                else self.settings.limits_fail_open
+                else settings.limits_fail_open
             )
         ]
         policy = "closed" if closed else "open"
@@ -298,3 +303,30 @@ class Guards:
             {"guard": closed[0], "retryAfter": UNAVAILABLE_RETRY, "reason": "counters_unavailable"},
             UNAVAILABLE_RETRY,
         )
+
+
+def _checks(settings: GuardSettings, to: str, ip: str | None, region: str | None) -> list[Check]:
+    digits = _canonical(to)
+    checks: list[Check] = []
+    for limit in settings.limits:
+        if limit.per == "ip":
+            key = _hashed(ip) if ip else None
+        elif limit.per == "number":
+            key = _hashed(digits) if digits else None
+        elif limit.per == "prefix":
+            key = _hashed(digits[: limit.digits]) if digits else None
+        else:
+            key = region
+        if key is not None:
+            checks.append(Check(limit.per, key, limit.window, limit.max))
+    if settings.spend_per_hour is not None:
+        checks.append(
+            Check(
+                "spendCeiling",
+                "all",
+                SPEND_WINDOW,
+                settings.spend_per_hour,
+                settings.price(region),
+            )
+        )
+    return checks

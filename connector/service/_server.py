@@ -26,7 +26,7 @@ from ..kit import ConnectorHost
 from ._config import ConfigSource
 from ._counters import Counters
 from ._gateway import ANSWER_MARGIN
-from ._guards import GuardSettings
+from ._guards import GuardSettings, GuardSource
 from ._metrics import MULTIPROC_ENV, GatewayMetrics
 
 log = logging.getLogger("connector.service")
@@ -50,7 +50,7 @@ class ServeOptions:
     gunicorn: dict[str, Any] = field(default_factory=dict)
     #: The abuse guards (``None``: none), and the Redis URL their counters live in (``None``:
     #: in each worker's memory, right for one worker only).
-    guards: GuardSettings | None = None
+    guards: GuardSettings | GuardSource | None = None
     redis_url: str | None = None
 
 
