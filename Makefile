@@ -26,7 +26,8 @@ demo: $(STAMP)
 
 # The real servers the tests start on loopback (Redis; PostgreSQL), from Debian's packages.
 servers:
-	@command -v redis-server >/dev/null 2>&1 || { apt-get update && apt-get install -y redis-server; }
+	@command -v redis-server >/dev/null 2>&1 && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
+	  || { apt-get update && apt-get install -y redis-server postgresql; }
 
 test: $(STAMP) $(JSSTAMP) servers
 	$(BIN)/python -m pytest
