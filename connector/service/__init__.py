@@ -36,11 +36,13 @@ from ._guards import (
 from ._masking import mask_number, scrub
 from ._metrics import GatewayMetrics
 from ._server import ServeOptions, is_loopback, serve
+from ._store_guards import GUARDS_KIND, StoreGuardSource, guards_name
 
 __all__ = [
     "ANSWER_MARGIN",
     "DEFAULT_ALLOW",
     "DEFAULT_SEND_DEADLINE",
+    "GUARDS_KIND",
     "MAX_BODY",
     "TOKEN_ENV",
     "ActiveConfig",
@@ -62,7 +64,9 @@ __all__ = [
     "ServeOptions",
     "StaticConfigSource",
     "StaticGuardSource",
+    "StoreGuardSource",
     "create_app",
+    "guards_name",
     "is_loopback",
     "mask_number",
     "read_token",
