@@ -15,8 +15,6 @@ RUN pip install '.[serve,redis,postgresql]' && rm -rf /src
 RUN useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin connector
 USER connector
 WORKDIR /home/connector
-# The host's memo of passed load checks goes to a place the user may write.
-ENV LOGTO_CONNECTOR_CACHE_DIR=/tmp/logto-connector
 
 EXPOSE 8090
 HEALTHCHECK --interval=30s --timeout=3s \

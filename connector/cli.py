@@ -16,10 +16,11 @@ import os
 import re
 import sys
 import traceback
-from collections.abc import Callable, Sequence
-from typing import Any, NoReturn, TextIO
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from .kit import (
+    ConfigReport,
     ConnectorError,
     ConnectorHost,
     ErrorCode,
@@ -27,6 +28,10 @@ from .kit import (
     UnreadableConfigError,
     read_config_file,
 )
+
+if TYPE_CHECKING:
+    from .service import StoreConfigSource
+    from .store import ConfigStore
 
 PROG = "logto-connector"
 
@@ -284,6 +289,9 @@ def _build_parser() -> argparse.ArgumentParser:
     source = p.add_mutually_exclusive_group(required=True)
     source.add_argument("--config", metavar="FILE", help="the connector config to send with")
     source.add_argument("--emulator", action="store_true", help="start the emulator and use it")
+    source.add_argument("--store", metavar="PATH", help="serve the newest config saved here")
+    p.add_argument("--name", default="default", help="with --store: which config (default)")
+    p.add_argument("--key-file", metavar="FILE", help="with --store: its key (default: PATH.key)")
     p.add_argument(
         "--connector",
         default="tencent-short-message-service",
@@ -305,7 +313,42 @@ def _build_parser() -> argparse.ArgumentParser:
         help="redis://… holding the guards' counters, shared by every worker and machine",
     )
     p.set_defaults(handler=cmd_serve)
+
+    _add_config_parser(command("config", "saved configs: versions, history, restore, keys"), common)
     return parser
+
+
+def _add_config_parser(config: argparse.ArgumentParser, common: list[_Parser]) -> None:
+    commands = config.add_subparsers(
+        dest="config_command", required=True, parser_class=_Parser, metavar="SUBCOMMAND"
+    )
+
+    def command(
+        name: str, summary: str, handler: Callable[[argparse.Namespace], int]
+    ) -> argparse.ArgumentParser:
+        p = commands.add_parser(name, help=summary, description=summary, parents=common)
+        p.add_argument("--store", required=True, metavar="PATH", help="the store (SQLite file)")
+        p.add_argument("--key-file", metavar="FILE", help="its key (default: PATH.key)")
+        p.add_argument("--json", action="store_true", help=_JSON_HELP)
+        p.set_defaults(handler=handler)
+        return p
+
+    p = command("set", "validate a config and save it as the next version", cmd_config_set)
+    p.add_argument("name", help="config name, e.g. default")
+    p.add_argument("file", help="path of the config JSON, or - for stdin")
+    p.add_argument("--connector", metavar="ID", help="its connector (default: as saved before)")
+    p.add_argument("--note", default="", help="why this version (shown in the history)")
+    p = command("get", "a saved config, secrets masked", cmd_config_get)
+    p.add_argument("name")
+    p.add_argument("--version", type=_version, help="an older version (default: the newest)")
+    p = command("history", "every version of a config, newest first", cmd_config_history)
+    p.add_argument("name")
+    p = command("restore", "save a copy of an old version as the newest", cmd_config_restore)
+    p.add_argument("name")
+    p.add_argument("version", type=_version)
+    p.add_argument("--note", default="", help="why (default: restored version N)")
+    command("list", "the names of the saved configs", cmd_config_list)
+    command("rotate-key", "seal every version under a new key", cmd_config_rotate_key)
 
 
 # -- commands ------------------------------------------------------------------------------
@@ -412,17 +455,31 @@ def cmd_validate(args: argparse.Namespace) -> int:
     host = _host(args)
     cid = _resolve_id(host, args.id)
     config = read_config(args.config)
-    report = host.check_config(cid, config)
-    warnings = [p.to_dict() for p in report.warnings]
-    if args.json:  # a refusal goes out as every other --json failure does
-        report.raise_for_errors()
+    report = _checked_config(host, cid, config, args.json)
+    if report is None:
+        return 1
+    if args.json:
+        warnings = [p.to_dict() for p in report.warnings]
         _print_json({"ok": True, "connectorId": cid, "problems": [], "warnings": warnings})
-        return 0
-    if report.ok:
+    else:
         print(f"config is valid for {cid}")
+    return 0
+
+
+def _checked_config(
+    host: ConnectorHost, cid: str, config: object, as_json: bool
+) -> ConfigReport | None:
+    """The report when the config has no errors (its warnings on stderr, or left to the JSON
+    document); else None with every problem printed, or with ``as_json`` raised so that it
+    goes out as every other ``--json`` failure does."""
+    report = host.check_config(cid, config)
+    if as_json:
+        report.raise_for_errors()
+        return report
+    if report.ok:
         for problem in report.warnings:
             print(f"{PROG}: warning: {problem}", file=sys.stderr)
-        return 0
+        return report
     for problem in report.errors:
         print(f"  {problem}")
     for problem in report.warnings:
@@ -432,7 +489,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         f"{PROG}: invalid_config: config has {len(report.errors)} {noun} (listed above)",
         file=sys.stderr,
     )
-    return 1
+    return None
 
 
 def cmd_send(args: argparse.Namespace) -> int:
@@ -488,6 +545,162 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo()
 
 
+@contextlib.contextmanager
+def _open_store(args: argparse.Namespace, *, create: bool = False) -> Iterator[ConfigStore]:
+    # Imported here: the store needs cryptography, which the other commands never pay for.
+    from .store import StoreError, open_store
+
+    if not create and not os.path.exists(args.store):  # a mistyped path makes no new store
+        raise UsageError(f"no store at {args.store} (config set creates one)")
+    try:
+        store = open_store(args.store, key_file=args.key_file)
+        try:
+            yield store
+        finally:
+            store.close()
+    except StoreError as exc:  # no such version, wrong key, not a store: wrong usage
+        raise UsageError(str(exc)) from None
+
+
+def cmd_config_set(args: argparse.Namespace) -> int:
+    """``config set``: validate with the connector, then save the next version."""
+    host = _host(args)
+    config = read_config(args.file)
+    cid = args.connector
+    if cid is None and os.path.exists(args.store):
+        with _open_store(args) as store:
+            previous = store.latest(args.name)
+        cid = previous.connector_id if previous else None
+    cid = _resolve_id(host, cid or _only_connector(host))
+    report = _checked_config(host, cid, config, args.json)
+    if report is None:
+        return 1  # refused before the store is touched: a first refusal makes no empty store
+    assert isinstance(config, dict)
+    with _open_store(args, create=True) as store:
+        saved = store.save(args.name, cid, config, args.note)
+    if args.json:
+        warnings = [p.to_dict() for p in report.warnings]
+        _print_json({"ok": True, **saved.summary(), "warnings": warnings})
+    else:
+        print(f"saved {saved.name!r} version {saved.version} ({saved.connector_id})")
+    return 0
+
+
+def cmd_config_get(args: argparse.Namespace) -> int:
+    """``config get``: one version, its secrets masked."""
+    from .kit import mask_secrets, secret_keys
+
+    host = _host(args)
+    with _open_store(args) as store:
+        saved = _saved_version(store, args.name, args.version)
+    cid = _resolve_id(host, saved.connector_id)  # unknown connector: its secrets are unknown too
+    masked = mask_secrets(saved.config, secret_keys(host.metadata(cid), host.config_schema(cid)))
+    if args.json:
+        _print_json({"ok": True, **saved.summary(), "config": masked})
+    else:
+        print(f"# {_describe_version(saved.summary())}")
+        _print_json(masked)
+    return 0
+
+
+def cmd_config_history(args: argparse.Namespace) -> int:
+    """``config history``: every version, newest first."""
+    with _open_store(args) as store:
+        versions = [v.summary() for v in store.history(args.name)]
+    if not versions:
+        raise UsageError(f"no config named {args.name!r} in this store (see config list)")
+    if args.json:
+        _print_json({"ok": True, "name": args.name, "versions": versions})
+    else:
+        for summary in versions:
+            print(_describe_version(summary))
+    return 0
+
+
+def cmd_config_restore(args: argparse.Namespace) -> int:
+    """``config restore``: an old version, checked again, saved as the newest."""
+    host = _host(args)
+    with _open_store(args) as store:
+        old = _saved_version(store, args.name, args.version)
+        cid = _resolve_id(host, old.connector_id)
+        if _checked_config(host, cid, old.config, args.json) is None:
+            return 1
+        saved = store.restore(args.name, args.version, args.note)
+    if args.json:
+        _print_json({"ok": True, **saved.summary(), "restored": args.version})
+    else:
+        print(f"restored {saved.name!r} version {args.version} as version {saved.version}")
+    return 0
+
+
+def cmd_config_list(args: argparse.Namespace) -> int:
+    """``config list``: the saved names with their newest version."""
+    with _open_store(args) as store:
+        rows = [{"name": n, "version": store.latest_version(n)} for n in store.names()]
+    if args.json:
+        _print_json({"ok": True, "configs": rows})
+    elif not rows:
+        print(f"no configs saved in {args.store}")
+    else:
+        for row in rows:
+            print(f"{row['name']}  (version {row['version']})")
+    return 0
+
+
+def cmd_config_rotate_key(args: argparse.Namespace) -> int:
+    """``config rotate-key``: every version sealed again under a new key."""
+    from .store import rotate_key
+
+    with _open_store(args) as store:
+        done = rotate_key(store)
+    if args.json:
+        _print_json(
+            {
+                "ok": True,
+                "keyId": done.key_id,
+                "retired": done.retired,
+                "versions": done.versions,
+                "keySource": done.source,
+            }
+        )
+    else:
+        print(
+            f"sealed {done.versions} versions under key {done.key_id} ({done.source}); "
+            f"retired {', '.join(done.retired) or 'no key'}"
+        )
+    return 0
+
+
+def _saved_version(store: ConfigStore, name: str, version: int | None) -> Any:
+    saved = store.latest(name) if version is None else store.get(name, version)
+    if saved is None and version is not None and store.latest_version(name) is not None:
+        raise UsageError(f"config {name!r} has no version {version} (see config history {name})")
+    if saved is None:
+        raise UsageError(f"no config named {name!r} in this store (see config list)")
+    return saved
+
+
+def _describe_version(summary: dict[str, Any]) -> str:
+    note = f"  {summary['note']}" if summary["note"] else ""
+    return (
+        f"{summary['name']} v{summary['version']}  {summary['savedAt']}  "
+        f"{summary['connectorId']}{note}"
+    )
+
+
+def _only_connector(host: ConnectorHost) -> str:
+    ids = host.ids()
+    if len(ids) != 1:
+        raise UsageError("which connector is this config for? give --connector ID")
+    return ids[0]
+
+
+def _version(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a version number (1, 2, 3 …)")
+    return int(text)
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """``serve``: the gateway Logto's HTTP SMS connector calls, on gunicorn."""
     import contextlib
@@ -525,18 +738,22 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 host, args.connector, emulator.connector_config(), "emulator"
             )
             print(f"Tencent SMS emulator on {emulator.url} (outbox: {emulator.url}/)")
+        elif args.store is not None:
+            source = _store_source(host, args)
         else:
             try:
                 source = service.FileConfigSource(host, args.connector, args.config)
             except UnreadableConfigError as exc:
                 raise UsageError(str(exc)) from None
         active = source.current()
-        assert active is not None
-        for warning in active.warnings:
+        if isinstance(source, service.StoreConfigSource):
+            source.close()  # each worker opens the store itself: no connection crosses a fork
+        for warning in active.warnings if active else ():
             print(f"{PROG}: warning: {warning}", file=sys.stderr)
+        serving = active.connector_id if active else f"config {args.name!r} once it is saved"
 
         def ready(url: str) -> None:
-            print(f"Serving {active.connector_id} for Logto's HTTP SMS connector", flush=True)
+            print(f"Serving {serving} for Logto's HTTP SMS connector", flush=True)
             print(f"  Endpoint:              {url}", flush=True)
             if made_token:
                 # Made for this run only; the admin pastes it into Logto's form.
@@ -548,12 +765,27 @@ def cmd_serve(args: argparse.Namespace) -> int:
             workers=args.workers,
             threads=args.threads,
             token=token,
-            deadline=active.deadline,
+            deadline=active.deadline if active else service.DEFAULT_SEND_DEADLINE,
             on_ready=ready,
             guards=guards,
             redis_url=args.redis,
         )
         return service.serve(host, source, options)
+
+
+def _store_source(host: ConnectorHost, args: argparse.Namespace) -> StoreConfigSource:
+    """The gateway's source for ``serve --store``: one store connection per worker."""
+    from .service import StoreConfigSource
+    from .store import StoreError, open_store
+
+    source = StoreConfigSource(
+        host, lambda: open_store(args.store, key_file=args.key_file), args.name
+    )
+    try:  # a wrong key, a file that is not a store, a bad name: stop here, not per request
+        source.store().latest_version(args.name)
+    except StoreError as exc:
+        raise UsageError(str(exc)) from None
+    return source
 
 
 def _guard_settings(service: Any, args: argparse.Namespace) -> Any:

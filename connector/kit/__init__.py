@@ -18,6 +18,7 @@ from ._hookspecs import PROJECT_NAME, hookimpl, hookspec
 from ._host import ENTRY_POINT_GROUP, ConnectorHost
 from ._report import ConfigReport
 from ._resources import load_schema, read_data
+from ._secrets import MASK, keep_secrets, mask_secrets, secret_keys, without_secrets
 from ._types import (
     ConnectorMetadata,
     FormItem,
@@ -29,6 +30,7 @@ from ._validation import Problem, Severity, closest, format_path, unknown_key_pr
 
 __all__ = [
     "ENTRY_POINT_GROUP",
+    "MASK",
     "MAX_CONFIG_BYTES",
     "PROJECT_NAME",
     "ConfigReport",
@@ -50,8 +52,12 @@ __all__ = [
     "format_path",
     "hookimpl",
     "hookspec",
+    "keep_secrets",
     "load_schema",
+    "mask_secrets",
     "read_config_file",
     "read_data",
+    "secret_keys",
     "unknown_key_problem",
+    "without_secrets",
 ]

@@ -7,6 +7,9 @@ reads the config to send with from a :class:`ConfigSource` on every request::
     app = create_app(host, source, token="…")          # a Flask app; more blueprints may join
     serve(host, source, ServeOptions(port=8090, token="…", workers=2))   # gunicorn, gthread
 
+``StoreConfigSource(host, lambda: open_store("configs.db"), "default")`` serves the newest
+version saved in the config store instead, and follows every save without a restart.
+
 Guards (country lists, sliding-window limits, a spend ceiling) sit in front of the host:
 ``create_app(..., guards=GuardSettings.read("guards.json"), counters=RedisCounters(url))``.
 """
@@ -37,6 +40,7 @@ from ._masking import mask_number, scrub
 from ._metrics import GatewayMetrics
 from ._server import ServeOptions, is_loopback, serve
 from ._store_guards import GUARDS_KIND, StoreGuardSource, guards_name
+from ._store_source import StoreConfigSource
 
 __all__ = [
     "ANSWER_MARGIN",
@@ -64,6 +68,7 @@ __all__ = [
     "ServeOptions",
     "StaticConfigSource",
     "StaticGuardSource",
+    "StoreConfigSource",
     "StoreGuardSource",
     "create_app",
     "guards_name",

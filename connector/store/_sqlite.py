@@ -1,0 +1,314 @@
+"""The SQLite config store: one file, WAL, one transaction per save, documents sealed."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager, suppress
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from ._keys import KeyRing, context_of, new_key, read_key_file, ring_from_env, write_key_file
+from ._types import DEFAULT_NAME, ConfigVersion, StoreError, check_name
+
+# Each entry moves the schema one version up; a store records how far it has come in
+# ``schema_version``.  Append only: a released entry never changes.
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        # 1: every saved version of every named config; the document is AES-GCM sealed
+        # under the key named by key_id and bound to (name, version, connector_id).
+        """CREATE TABLE config_versions (
+            name TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            connector_id TEXT NOT NULL,
+            saved_at TEXT NOT NULL,
+            note TEXT NOT NULL,
+            key_id TEXT NOT NULL,
+            sealed BLOB NOT NULL,
+            PRIMARY KEY (name, version)
+        ) WITHOUT ROWID""",
+    ),
+)
+
+_BUSY_TIMEOUT_MS = 30_000
+_COLUMNS = "name, version, connector_id, saved_at, note, key_id, sealed"
+
+
+class SqliteStore:
+    """A :class:`ConfigStore` in one SQLite file.  One connection behind a lock serves every
+    thread of a process; several processes share the file through SQLite's own locking."""
+
+    def __init__(self, path: Path, keys: KeyRing | None, key_path: Path | None) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        self._db = _connect(path)
+        try:
+            self._migrate()
+            self._keys = keys if keys is not None else _ring_for(self, key_path)
+            self._check_keys()
+        except BaseException:
+            self._db.close()
+            raise
+
+    def __repr__(self) -> str:
+        return f"SqliteStore({str(self.path)!r})"
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def latest_version(self, name: str = DEFAULT_NAME) -> int | None:
+        """The newest version number of ``name`` (one read of the primary key)."""
+        with self._read() as db:
+            row = db.execute(
+                "SELECT MAX(version) FROM config_versions WHERE name = ?", (check_name(name),)
+            ).fetchone()
+        return None if row is None or row[0] is None else int(row[0])
+
+    def latest(self, name: str = DEFAULT_NAME) -> ConfigVersion | None:
+        """The newest version of ``name``, or None."""
+        with self._read() as db:
+            row = db.execute(
+                f"SELECT {_COLUMNS} FROM config_versions WHERE name = ? "  # noqa: S608
+                "ORDER BY version DESC LIMIT 1",
+                (check_name(name),),
+            ).fetchone()
+        return None if row is None else self._version(row)
+
+    def get(self, name: str, version: int) -> ConfigVersion | None:
+        """Version ``version`` of ``name``, or None."""
+        with self._read() as db:
+            row = db.execute(
+                f"SELECT {_COLUMNS} FROM config_versions WHERE name = ? AND version = ?",  # noqa: S608
+                (check_name(name), int(version)),
+            ).fetchone()
+        return None if row is None else self._version(row)
+
+    def history(self, name: str = DEFAULT_NAME) -> list[ConfigVersion]:
+        """Every version of ``name``, newest first."""
+        with self._read() as db:
+            rows = db.execute(
+                f"SELECT {_COLUMNS} FROM config_versions WHERE name = ? "  # noqa: S608
+                "ORDER BY version DESC",
+                (check_name(name),),
+            ).fetchall()
+        return [self._version(row) for row in rows]
+
+    def names(self) -> list[str]:
+        """Every saved name, sorted."""
+        with self._read() as db:
+            rows = db.execute("SELECT DISTINCT name FROM config_versions ORDER BY name").fetchall()
+        return [str(row[0]) for row in rows]
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def save(
+        self, name: str, connector_id: str, config: Mapping[str, Any], note: str = ""
+    ) -> ConfigVersion:
+        """Save the next version of ``name`` in one transaction."""
+        name = check_name(name)
+        if not isinstance(connector_id, str) or not connector_id:
+            raise StoreError("a connector id is needed to save a config")
+        if not isinstance(config, Mapping):
+            raise StoreError("a config is a JSON object")
+        try:
+            document = json.dumps(config, ensure_ascii=False, allow_nan=False).encode("utf-8")
+        except (TypeError, ValueError, RecursionError):
+            raise StoreError("the config cannot be written as JSON") from None
+        note = str(note)
+        with self._write() as db:
+            row = db.execute(
+                "SELECT COALESCE(MAX(version), 0) + 1 FROM config_versions WHERE name = ?",
+                (name,),
+            ).fetchone()
+            version = int(row[0])
+            saved_at = datetime.now(timezone.utc)
+            kid, sealed = self._keys.seal(document, context_of(name, version, connector_id))
+            db.execute(
+                f"INSERT INTO config_versions ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
+                (name, version, connector_id, saved_at.isoformat(), note, kid, sealed),
+            )
+        return ConfigVersion(name, version, connector_id, json.loads(document), saved_at, note)
+
+    def restore(self, name: str, version: int, note: str = "") -> ConfigVersion:
+        """Save a copy of version ``version`` as the newest version."""
+        old = self.get(name, version)
+        if old is None:
+            raise StoreError(f"config {name!r} has no version {version}")
+        return self.save(name, old.connector_id, old.config, note or f"restored version {version}")
+
+    def rekey(self) -> int:
+        """Seal every version again under the first key of the ring, in one transaction."""
+        with self._write() as db:
+            rows = db.execute(f"SELECT {_COLUMNS} FROM config_versions").fetchall()  # noqa: S608
+            for row in rows:
+                name, version, connector_id = str(row[0]), int(row[1]), str(row[2])
+                context = context_of(name, version, connector_id)
+                what = f"config {name!r} version {version}"
+                plain = self._keys.open(str(row[5]), bytes(row[6]), context, what)
+                kid, sealed = self._keys.seal(plain, context)
+                db.execute(
+                    "UPDATE config_versions SET key_id = ?, sealed = ? "
+                    "WHERE name = ? AND version = ?",
+                    (kid, sealed, name, version),
+                )
+        return len(rows)
+
+    def use_keys(self, keys: KeyRing) -> None:
+        """Seal and open with ``keys`` from now on (a rotation's new ring)."""
+        with self._lock:
+            self._keys = keys
+
+    @property
+    def keys(self) -> KeyRing:
+        """The key ring in use."""
+        return self._keys
+
+    def close(self) -> None:
+        """Close the database."""
+        with self._lock:
+            self._db.close()
+
+    # -- inside ----------------------------------------------------------------------------
+
+    @contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            try:
+                yield self._db
+            except sqlite3.Error as exc:
+                raise _store_error(self.path, exc) from None
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        # IMMEDIATE takes the write lock first: two processes never both read the same
+        # "next version" and then collide.
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise _store_error(self.path, exc) from None
+            try:
+                yield self._db
+                self._db.execute("COMMIT")
+            except BaseException as exc:
+                with suppress(sqlite3.Error):  # keep the first error, not the rollback's
+                    self._db.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.Error):
+                    raise _store_error(self.path, exc) from None
+                raise
+
+    def _version(self, row: tuple[Any, ...]) -> ConfigVersion:
+        name, version, connector_id = str(row[0]), int(row[1]), str(row[2])
+        kid, sealed = str(row[5]), bytes(row[6])
+        what = f"config {name!r} version {version}"
+        if not self._keys.holds(kid) and self._keys.path is not None:
+            # A rotation by another process put a new key in the file: read it again.
+            with suppress(StoreError):
+                self._keys = read_key_file(self._keys.path)
+        plain = self._keys.open(kid, sealed, context_of(name, version, connector_id), what)
+        try:
+            config = json.loads(plain)
+        except ValueError:
+            raise StoreError(f"{what} is not a JSON document") from None
+        return ConfigVersion(
+            name=name,
+            version=version,
+            connector_id=connector_id,
+            config=config,
+            saved_at=datetime.fromisoformat(str(row[3])),
+            note=str(row[4]),
+        )
+
+    def _migrate(self) -> None:
+        with self._write() as db:
+            tables = {
+                str(r[0]) for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")
+            }
+            if "schema_version" not in tables:
+                if tables:
+                    raise StoreError(f"{str(self.path)!r} is an SQLite database of something else")
+                db.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+                db.execute("INSERT INTO schema_version VALUES (0)")
+            row = db.execute("SELECT version FROM schema_version").fetchone()
+            at = int(row[0]) if row else 0
+            if at > len(MIGRATIONS):
+                raise StoreError(
+                    f"{str(self.path)!r} was written by a newer logto-connector "
+                    f"(store schema {at}; this one knows up to {len(MIGRATIONS)})"
+                )
+            for statements in MIGRATIONS[at:]:
+                for statement in statements:
+                    db.execute(statement)
+            db.execute("UPDATE schema_version SET version = ?", (len(MIGRATIONS),))
+
+    def _key_ids(self) -> set[str]:
+        with self._read() as db:
+            return {str(r[0]) for r in db.execute("SELECT DISTINCT key_id FROM config_versions")}
+
+    def _check_keys(self) -> None:
+        missing = sorted(kid for kid in self._key_ids() if not self._keys.holds(kid))
+        if missing:
+            raise StoreError(
+                f"{str(self.path)!r} holds configs sealed with key {', '.join(missing)}, which "
+                f"{self._keys.source} does not hold (it holds {', '.join(self._keys.ids)}); "
+                "give the key the store was saved with"
+            )
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    try:
+        db = sqlite3.connect(
+            path, timeout=_BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+        )
+    except sqlite3.Error as exc:
+        raise _store_error(path, exc) from None
+    try:
+        db.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+        mode = db.execute("PRAGMA journal_mode = WAL").fetchone()
+        if mode is None or str(mode[0]).lower() != "wal":
+            raise StoreError(f"{str(path)!r}: SQLite refused write-ahead logging here")
+        # In WAL mode NORMAL loses no committed save when a process dies (only on power loss
+        # can the newest commits be rolled back, and then whole).
+        db.execute("PRAGMA synchronous = NORMAL")
+    except sqlite3.Error as exc:
+        db.close()
+        raise _store_error(path, exc) from None
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
+def _store_error(path: Path, exc: sqlite3.Error) -> StoreError:
+    text = str(exc)
+    if "not a database" in text:
+        return StoreError(f"{str(path)!r} is not a config store (not an SQLite database)")
+    if "unable to open" in text:
+        return StoreError(f"cannot open store {str(path)!r} (is it a file in an existing folder?)")
+    if "readonly" in text:
+        return StoreError(f"store {str(path)!r} is read-only here")
+    if "locked" in text or "busy" in text:
+        return StoreError(f"store {str(path)!r} stayed locked by another process")
+    return StoreError(f"store {str(path)!r}: {text}")
+
+
+def _ring_for(store: SqliteStore, key_path: Path | None) -> KeyRing:
+    ring = ring_from_env()
+    if ring is not None:
+        return ring
+    path = key_path if key_path is not None else default_key_path(store.path)
+    if not path.exists():
+        if store._key_ids():
+            raise StoreError(
+                f"{str(store.path)!r} holds sealed configs but its key file {str(path)!r} is "
+                "missing; restore the key file or set LOGTO_CONNECTOR_KEY"
+            )
+        write_key_file(path, [new_key()], replace=False)
+    return read_key_file(path)
+
+
+def default_key_path(db_path: Path) -> Path:
+    """Where a store's key file lives unless told otherwise: beside it, ``NAME.key``."""
+    return db_path.with_name(db_path.name + ".key")
