@@ -8,11 +8,11 @@ every gateway the same guards.  ``logto-connector guards set FILE --store …`` 
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
+from ..store import DEFAULT_NAME, StoreError
 from ._guards import GuardSettings, GuardSettingsError
 
 log = logging.getLogger("connector.service")
@@ -35,47 +35,54 @@ class _Saved(Protocol):
 
 
 class _Store(Protocol):
-    def latest(self, name: str = "default") -> _Saved | None: ...
-    def latest_version(self, name: str = "default") -> int | None: ...
+    def latest_version(self, name: str = DEFAULT_NAME) -> int | None: ...
+    def get(self, name: str, version: int) -> _Saved | None: ...
 
 
 class StoreGuardSource:
     """The newest saved guards of one config; ``None`` (no guards) while none were saved.
 
-    One cheap ``latest_version`` per send; the document is read and checked only when that
-    number changes.  A saved version that is not valid (saved around the CLI's check) is
-    logged and the last valid one stays enforced.
+    ``store`` gives this process's store connection (the config source's
+    :meth:`~StoreConfigSource.store`, so both share it).  One cheap ``latest_version`` per
+    send; the document is read and checked only when that number changes.  A version that
+    is not valid (saved around the command line's check) is logged and the one before stays
+    enforced; so does the last one read while the store cannot be reached.
     """
 
-    def __init__(self, open_store: Callable[[], _Store], config_name: str = "default") -> None:
-        self._open = open_store
+    def __init__(self, store: Callable[[], _Store], config_name: str = DEFAULT_NAME) -> None:
+        self._store = store
         self.name = guards_name(config_name)
         self._lock = threading.Lock()
-        self._pid = -1
-        self._store: _Store | None = None
         self._seen: int | None = None
         self._settings: GuardSettings | None = None
 
-    def _current_store(self) -> _Store:
-        with self._lock:
-            if self._store is None or self._pid != os.getpid():  # a worker after the fork
-                self._store, self._pid = self._open(), os.getpid()
-            return self._store
-
     def current(self) -> GuardSettings | None:
         """The guards to enforce now."""
-        store = self._current_store()
-        version = store.latest_version(self.name)
-        if version == self._seen:
+        try:
+            store = self._store()
+            newest = store.latest_version(self.name)
+        except StoreError as exc:
+            log.warning("config store unavailable, keeping the guards in force: %s", exc)
+            return self._settings
+        if newest is None or newest == self._seen:
             return self._settings
         with self._lock:
-            if version != self._seen:
-                saved = store.latest(self.name)
-                self._seen = version
-                if saved is not None:
-                    try:
-                        self._settings = GuardSettings.from_document(dict(saved.config))
-                        log.info("enforcing guards %r version %d", self.name, saved.version)
-                    except GuardSettingsError as exc:
-                        log.error("guards %r version %d: %s", self.name, saved.version, exc)
-            return self._settings
+            if newest != self._seen:
+                self._load(store, newest)
+        return self._settings
+
+    def _load(self, store: _Store, newest: int) -> None:
+        try:
+            saved = store.get(self.name, newest)
+        except StoreError as exc:
+            log.warning("cannot read guards %r version %s: %s", self.name, newest, exc)
+            return  # asked again on the next send
+        self._seen = newest
+        if saved is None:
+            return
+        try:
+            self._settings = GuardSettings.from_document(dict(saved.config))
+        except GuardSettingsError as exc:
+            log.warning("guards %r version %s are not used: %s", self.name, newest, exc)
+            return
+        log.info("enforcing guards %r version %s", self.name, newest)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ._keys import KeyRing, context_of, new_key, read_key_file, ring_from_env, write_key_file
+from ._sealed import SealedStore, document_to_save, missing_keys, open_row, reseal_row
 from ._types import DEFAULT_NAME, ConfigVersion, StoreError, check_name
 
 # Each entry moves the schema one version up; a store records how far it has come in
@@ -37,7 +38,7 @@ _BUSY_TIMEOUT_MS = 30_000
 _COLUMNS = "name, version, connector_id, saved_at, note, key_id, sealed"
 
 
-class SqliteStore:
+class SqliteStore(SealedStore):
     """A :class:`ConfigStore` in one SQLite file.  One connection behind a lock serves every
     thread of a process; several processes share the file through SQLite's own locking."""
 
@@ -107,15 +108,7 @@ class SqliteStore:
         self, name: str, connector_id: str, config: Mapping[str, Any], note: str = ""
     ) -> ConfigVersion:
         """Save the next version of ``name`` in one transaction."""
-        name = check_name(name)
-        if not isinstance(connector_id, str) or not connector_id:
-            raise StoreError("a connector id is needed to save a config")
-        if not isinstance(config, Mapping):
-            raise StoreError("a config is a JSON object")
-        try:
-            document = json.dumps(config, ensure_ascii=False, allow_nan=False).encode("utf-8")
-        except (TypeError, ValueError, RecursionError):
-            raise StoreError("the config cannot be written as JSON") from None
+        name, document = document_to_save(name, connector_id, config)
         note = str(note)
         with self._write() as db:
             row = db.execute(
@@ -131,39 +124,18 @@ class SqliteStore:
             )
         return ConfigVersion(name, version, connector_id, json.loads(document), saved_at, note)
 
-    def restore(self, name: str, version: int, note: str = "") -> ConfigVersion:
-        """Save a copy of version ``version`` as the newest version."""
-        old = self.get(name, version)
-        if old is None:
-            raise StoreError(f"config {name!r} has no version {version}")
-        return self.save(name, old.connector_id, old.config, note or f"restored version {version}")
-
     def rekey(self) -> int:
         """Seal every version again under the first key of the ring, in one transaction."""
         with self._write() as db:
             rows = db.execute(f"SELECT {_COLUMNS} FROM config_versions").fetchall()  # noqa: S608
             for row in rows:
-                name, version, connector_id = str(row[0]), int(row[1]), str(row[2])
-                context = context_of(name, version, connector_id)
-                what = f"config {name!r} version {version}"
-                plain = self._keys.open(str(row[5]), bytes(row[6]), context, what)
-                kid, sealed = self._keys.seal(plain, context)
+                kid, sealed = reseal_row(self._keys, row)
                 db.execute(
                     "UPDATE config_versions SET key_id = ?, sealed = ? "
                     "WHERE name = ? AND version = ?",
-                    (kid, sealed, name, version),
+                    (kid, sealed, row[0], row[1]),
                 )
         return len(rows)
-
-    def use_keys(self, keys: KeyRing) -> None:
-        """Seal and open with ``keys`` from now on (a rotation's new ring)."""
-        with self._lock:
-            self._keys = keys
-
-    @property
-    def keys(self) -> KeyRing:
-        """The key ring in use."""
-        return self._keys
 
     def close(self) -> None:
         """Close the database."""
@@ -200,26 +172,8 @@ class SqliteStore:
                 raise
 
     def _version(self, row: tuple[Any, ...]) -> ConfigVersion:
-        name, version, connector_id = str(row[0]), int(row[1]), str(row[2])
-        kid, sealed = str(row[5]), bytes(row[6])
-        what = f"config {name!r} version {version}"
-        if not self._keys.holds(kid) and self._keys.path is not None:
-            # A rotation by another process put a new key in the file: read it again.
-            with suppress(StoreError):
-                self._keys = read_key_file(self._keys.path)
-        plain = self._keys.open(kid, sealed, context_of(name, version, connector_id), what)
-        try:
-            config = json.loads(plain)
-        except ValueError:
-            raise StoreError(f"{what} is not a JSON document") from None
-        return ConfigVersion(
-            name=name,
-            version=version,
-            connector_id=connector_id,
-            config=config,
-            saved_at=datetime.fromisoformat(str(row[3])),
-            note=str(row[4]),
-        )
+        found, self._keys = open_row(self._keys, row, datetime.fromisoformat(str(row[3])))
+        return found
 
     def _migrate(self) -> None:
         with self._write() as db:
@@ -248,13 +202,7 @@ class SqliteStore:
             return {str(r[0]) for r in db.execute("SELECT DISTINCT key_id FROM config_versions")}
 
     def _check_keys(self) -> None:
-        missing = sorted(kid for kid in self._key_ids() if not self._keys.holds(kid))
-        if missing:
-            raise StoreError(
-                f"{str(self.path)!r} holds configs sealed with key {', '.join(missing)}, which "
-                f"{self._keys.source} does not hold (it holds {', '.join(self._keys.ids)}); "
-                "give the key the store was saved with"
-            )
+        missing_keys(self._keys, self._key_ids(), repr(str(self.path)))
 
 
 def _connect(path: Path) -> sqlite3.Connection:
