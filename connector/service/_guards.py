@@ -147,11 +147,18 @@ class GuardRefusal:
 
 def region_of(number: str) -> str | None:
     """The ISO region of a number read as Logto keeps it, or ``None`` when it is not valid."""
+    return _read(number)[0]
+
+
+def _read(number: str) -> tuple[str | None, str]:
+    """The number's region (or None) and its E.164 digits, one count whatever its spelling
+    (its bare digits when it is no valid number)."""
     parsed = _parse(number)
     if parsed is None:
-        return None
+        return None, "".join(ch for ch in number if ch.isdigit())
     region = phonenumbers.region_code_for_number(parsed)
-    return region if region and region != "ZZ" else None
+    digits = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)[1:]
+    return (region if region and region != "ZZ" else None), digits
 
 
 def _parse(number: str) -> phonenumbers.PhoneNumber | None:
@@ -173,14 +180,6 @@ def _parse(number: str) -> phonenumbers.PhoneNumber | None:
         if phonenumbers.is_valid_number(parsed):
             return parsed
     return None
-
-
-def _canonical(number: str) -> str:
-    """The E.164 digits of a valid number (one count whatever its spelling), else its digits."""
-    parsed = _parse(number)
-    if parsed is not None:
-        return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)[1:]
-    return "".join(ch for ch in number if ch.isdigit())
 
 
 def _hashed(value: str) -> str:
@@ -231,7 +230,7 @@ class Guards:
         settings = self.source.current()
         if settings is None:
             return None
-        region = region_of(to)
+        region, digits = _read(to)
         if region is not None and (
             region in settings.deny or (settings.allow is not None and region not in settings.allow)
         ):
@@ -248,7 +247,7 @@ class Guards:
                 f"this gateway does not send to {region} (+{code}); its guards allow {allowed}",
                 {"guard": "country", "country": region},
             )
-        checks = _checks(settings, to, ip, region)
+        checks = _checks(settings, digits, ip, region)
         try:
             refusal = self.counters.take(checks)
         except CountersUnavailable as exc:
@@ -305,8 +304,9 @@ class Guards:
         )
 
 
-def _checks(settings: GuardSettings, to: str, ip: str | None, region: str | None) -> list[Check]:
-    digits = _canonical(to)
+def _checks(
+    settings: GuardSettings, digits: str, ip: str | None, region: str | None
+) -> list[Check]:
     checks: list[Check] = []
     for limit in settings.limits:
         if limit.per == "ip":
