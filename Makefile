@@ -5,6 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
+CHROMIUM := /usr/bin/chromium
 JS     := tests/js
 JSSTAMP := $(JS)/node_modules/.installed
 
@@ -21,6 +22,11 @@ $(JSSTAMP): $(JS)/package.json $(JS)/package-lock.json
 	cd $(JS) && npm ci --no-audit --no-fund --loglevel=error
 	touch $(JSSTAMP)
 
+# The admin console's tests drive Debian's Chromium (Playwright cannot download a browser here).
+$(CHROMIUM):
+	apt-get update
+	DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
+
 demo: $(STAMP)
 	$(BIN)/logto-connector demo
 
@@ -29,7 +35,7 @@ servers:
 	@command -v redis-server >/dev/null 2>&1 && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
 	  || { apt-get update && apt-get install -y redis-server postgresql; }
 
-test: $(STAMP) $(JSSTAMP) servers
+test: $(STAMP) $(JSSTAMP) $(CHROMIUM) servers
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)

@@ -30,6 +30,8 @@ from .kit import (
 )
 
 if TYPE_CHECKING:
+    from flask import Blueprint
+
     from .service import StoreConfigSource
     from .store import ConfigStore
 
@@ -296,6 +298,12 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--name", default="default", help="with --store: which config (default)")
     p.add_argument("--key-file", metavar="FILE", help="with --store: its key (default: PATH.key)")
+    p.add_argument(
+        "--with-emulator",
+        action="store_true",
+        help="with --store: also start the emulator, save its config when the store has none, "
+        "and show its outbox in the admin console",
+    )
     p.add_argument(
         "--connector",
         default="tencent-short-message-service",
@@ -786,17 +794,26 @@ def cmd_serve(args: argparse.Namespace) -> int:
         raise UsageError(
             f"no token: set {service.TOKEN_ENV} or pass --token-file (or --no-auth on loopback)"
         )
+    if args.with_emulator and args.store is None:
+        raise UsageError("--with-emulator goes with --store")
     with contextlib.ExitStack() as stack:
-        if args.emulator:
+        emulator_url: str | None = None
+        blueprints = None
+        if args.emulator or args.with_emulator:
             from .emulator import Emulator
 
             emulator = stack.enter_context(Emulator())
+            emulator_url = emulator.url
+            print(f"Tencent SMS emulator on {emulator.url} (outbox: {emulator.url}/)")
+        if args.emulator:
             source: service.ConfigSource = service.StaticConfigSource(
                 host, args.connector, emulator.connector_config(), "emulator"
             )
-            print(f"Tencent SMS emulator on {emulator.url} (outbox: {emulator.url}/)")
         elif args.store is not None:
             source = _store_source(host, args)
+            if args.with_emulator:
+                _save_if_none(args, _resolve_id(host, args.connector), emulator.connector_config())
+            blueprints = _admin_blueprints(host, args, emulator_url)
         else:
             try:
                 source = service.FileConfigSource(host, args.connector, args.config)
@@ -816,6 +833,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
             if made_token:
                 # Made for this run only; the admin pastes it into Logto's form.
                 print(f"  Authorization Header:  Bearer {token}", flush=True)
+            if blueprints is not None:
+                print(f"  Admin console:         {url.rsplit('/logto/', 1)[0]}/admin/", flush=True)
 
         options = service.ServeOptions(
             host=args.host,
@@ -827,6 +846,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             on_ready=ready,
             guards=guards,
             redis_url=args.redis,
+            blueprints=blueprints,
         )
         return service.serve(host, source, options)
 
@@ -844,6 +864,43 @@ def _store_source(host: ConnectorHost, args: argparse.Namespace) -> StoreConfigS
     except StoreError as exc:
         raise UsageError(str(exc)) from None
     return source
+
+
+def _save_if_none(args: argparse.Namespace, connector_id: str, config: dict[str, Any]) -> None:
+    """``serve --store --with-emulator``: a store without that config starts with the
+    emulator's."""
+    from .store import open_store
+
+    store = open_store(args.store, key_file=args.key_file)
+    try:
+        if store.latest_version(args.name) is None:
+            store.save(args.name, connector_id, config, "serve --with-emulator")
+    finally:
+        store.close()
+
+
+def _admin_blueprints(
+    host: ConnectorHost, args: argparse.Namespace, emulator_url: str | None
+) -> Callable[[], list[tuple[Blueprint, str | None]]] | None:
+    """The admin console for ``serve --store``, made in each worker with that worker's own
+    store connection; None (and a note) while its credential is not set."""
+    from .service.admin import AdminSettings, admin_blueprint, outbox_reader
+    from .store import open_store
+
+    try:
+        settings = AdminSettings.from_env(
+            config_name=args.name,
+            outbox=outbox_reader(emulator_url) if emulator_url else None,
+        )
+    except ValueError as exc:
+        print(f"{PROG}: admin console off: {exc}", file=sys.stderr)
+        return None
+
+    def make() -> list[tuple[Blueprint, str | None]]:
+        store = open_store(args.store, key_file=args.key_file)
+        return [(admin_blueprint(host, store, settings), None)]
+
+    return make
 
 
 def _serve_guards(service: Any, args: argparse.Namespace, source: Any) -> Any:

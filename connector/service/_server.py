@@ -15,11 +15,11 @@ import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Flask
+from flask import Blueprint, Flask
 from gunicorn.app.base import BaseApplication
 
 from ..kit import ConnectorHost
@@ -48,6 +48,9 @@ class ServeOptions:
     #: Called in the master once the port is open, with the URL of ``POST /logto/sms``.
     on_ready: Callable[[str], None] | None = None
     gunicorn: dict[str, Any] = field(default_factory=dict)
+    #: Makes more areas for each worker's app (the admin console), called after the fork so
+    #: that each worker opens its own store connection.
+    blueprints: Callable[[], Iterable[tuple[Blueprint, str | None]]] | None = None
     #: The abuse guards (``None``: none), and the Redis URL their counters live in (``None``:
     #: in each worker's memory, right for one worker only).
     guards: GuardSettings | GuardSource | None = None
@@ -102,6 +105,7 @@ def serve(host: ConnectorHost, source: ConfigSource, options: ServeOptions) -> i
             token=options.token,
             metrics=GatewayMetrics(),
             send_threads=options.threads,
+            blueprints=options.blueprints() if options.blueprints is not None else (),
             guards=options.guards,
             counters=counters,
         )
