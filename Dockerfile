@@ -10,7 +10,7 @@ COPY pyproject.toml README.md ./
 COPY connector ./connector
 COPY schemas ./schemas
 COPY metadata ./metadata
-RUN pip install '.[serve]' && rm -rf /src
+RUN pip install '.[serve,redis,postgresql]' && rm -rf /src
 
 RUN useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin connector
 USER connector

@@ -9,7 +9,7 @@ CHROMIUM := /usr/bin/chromium
 JS     := tests/js
 JSSTAMP := $(JS)/node_modules/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench clean servers
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,7 +30,12 @@ $(CHROMIUM):
 demo: $(STAMP)
 	$(BIN)/logto-connector demo
 
-test: $(STAMP) $(JSSTAMP) $(CHROMIUM)
+# The real servers the tests start on loopback (Redis; PostgreSQL), from Debian's packages.
+servers:
+	@command -v redis-server >/dev/null 2>&1 && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
+	  || { apt-get update && apt-get install -y redis-server postgresql; }
+
+test: $(STAMP) $(JSSTAMP) $(CHROMIUM) servers
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
@@ -39,7 +44,7 @@ lint: $(STAMP)
 	$(BIN)/mypy --strict
 
 # `make bench BENCH_ARGS="--quick --only send,startup --output PATH"` passes options through.
-bench: $(STAMP) $(JSSTAMP)
+bench: $(STAMP) $(JSSTAMP) servers
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:

@@ -119,3 +119,30 @@ def discover() -> list[Section]:
     if duplicates:
         raise RuntimeError(f"two benchmark sections share a name: {', '.join(duplicates)}")
     return sorted(found, key=lambda s: (s.order, s.name))
+
+
+def run_alone(section: Section, measure: Callable[[bool], Results], argv: list[str] | None) -> int:
+    """``python -m bench.<module> [--quick] [--json PATH]``: one section alone, rows printed.
+
+    ``measure(quick)`` runs the section's own plan (the short one when ``quick``).
+    """
+    import argparse
+    import json
+    from pathlib import Path
+
+    from . import _machine
+
+    parser = argparse.ArgumentParser(prog=f"python -m bench.{section.name}")
+    parser.add_argument("--quick", action="store_true", help="a short run (smoke test)")
+    parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
+    args = parser.parse_args(argv)
+    results = measure(args.quick)
+    judged = {j.key: j for j in section.targets(results)}
+    table = Table()
+    section.rows(table, results, judged)
+    machine = _machine.describe()["machine"]
+    print(f"{section.name} benchmark on {machine['cpu']} ({machine['usable_cpus']} usable CPUs)")
+    print(table.render())
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    return 0

@@ -15,7 +15,6 @@ points at the emulator, trusting its CA through ``NODE_EXTRA_CA_CERTS``.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import secrets
@@ -25,16 +24,15 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
-from . import _machine
 from ._emulator import EmulatorProcess
 from ._rounds import percentile, ratio_per_round
-from ._sections import Judged, Results, Section, judge, target_cells
+from ._sections import Judged, Results, Section, judge, run_alone, target_cells
 from ._table import Table, ms, rate, ratio, span
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -65,15 +63,19 @@ def _progress(message: str) -> None:
 
 
 class GatewayProcess:
-    """``logto-connector serve`` on a free loopback port, with a token made for the run."""
+    """``logto-connector serve`` on a free loopback port, with a token made for the run
+    (``extra``: more serve flags, e.g. ``--guards FILE``)."""
 
-    def __init__(self, config_path: Path, workers: int, threads: int = 8) -> None:
+    def __init__(
+        self, config_path: Path, workers: int, threads: int = 8, extra: Sequence[str] = ()
+    ) -> None:
         self.token = secrets.token_urlsafe(24)
         self._log: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 - closed in __exit__
         self.process = subprocess.Popen(
             [
                 *(sys.executable, "-m", "connector.cli", "serve", "--config", str(config_path)),
                 *("--port", "0", "--workers", str(workers), "--threads", str(threads)),
+                *extra,
             ],
             stdout=subprocess.PIPE,
             stderr=self._log,
@@ -393,20 +395,7 @@ SECTIONS = (
 
 def main(argv: list[str] | None = None) -> int:
     """Run this section alone and print its rows."""
-    parser = argparse.ArgumentParser(prog="python -m bench.gateway")
-    parser.add_argument("--quick", action="store_true", help="a short run (smoke test)")
-    parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
-    args = parser.parse_args(argv)
-    results = measure(QUICK if args.quick else FULL)
-    judged = {j.key: j for j in _targets(results)}
-    table = Table()
-    _rows(table, results, judged)
-    machine = _machine.describe()["machine"]
-    print(f"gateway benchmark on {machine['cpu']} ({machine['usable_cpus']} usable CPUs)")
-    print(table.render())
-    if args.json:
-        Path(args.json).write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    return 0
+    return run_alone(SECTIONS[0], lambda quick: measure(QUICK if quick else FULL), argv)
 
 
 if __name__ == "__main__":

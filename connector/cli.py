@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib
+import importlib.util
 import json
 import os
 import re
@@ -306,7 +307,11 @@ def _build_parser() -> argparse.ArgumentParser:
     source = p.add_mutually_exclusive_group(required=True)
     source.add_argument("--config", metavar="FILE", help="the connector config to send with")
     source.add_argument("--emulator", action="store_true", help="start the emulator and use it")
-    source.add_argument("--store", metavar="PATH", help="serve the newest config saved here")
+    source.add_argument(
+        "--store",
+        metavar="PATH|URL",
+        help="serve the newest config saved here (SQLite file, or postgresql://USER@HOST/DB)",
+    )
     p.add_argument("--name", default="default", help="with --store: which config (default)")
     p.add_argument("--key-file", metavar="FILE", help="with --store: its key (default: PATH.key)")
     p.add_argument(
@@ -340,6 +345,17 @@ def _build_parser() -> argparse.ArgumentParser:
         metavar="CIDR",
         help="accept status callbacks only from these addresses (repeat for more)",
     )
+    p.add_argument(
+        "--guards",
+        metavar="FILE",
+        help="abuse guards JSON: countries, limits, spend ceiling (with --store, by default "
+        "the guards saved there by config set-guards)",
+    )
+    p.add_argument(
+        "--redis",
+        metavar="URL",
+        help="redis://… holding the guards' counters, shared by every worker and machine",
+    )
     p.set_defaults(handler=cmd_serve)
 
     p = command("status", "a message's delivery receipts, as the store keeps them")
@@ -369,7 +385,12 @@ def _add_config_parser(config: argparse.ArgumentParser, common: list[_Parser]) -
         name: str, summary: str, handler: Callable[[argparse.Namespace], int]
     ) -> argparse.ArgumentParser:
         p = commands.add_parser(name, help=summary, description=summary, parents=common)
-        p.add_argument("--store", required=True, metavar="PATH", help="the store (SQLite file)")
+        p.add_argument(
+            "--store",
+            required=True,
+            metavar="PATH|URL",
+            help="the store: an SQLite file, or postgresql://USER@HOST/DB",
+        )
         p.add_argument("--key-file", metavar="FILE", help="its key (default: PATH.key)")
         p.add_argument("--json", action="store_true", help=_JSON_HELP)
         p.set_defaults(handler=handler)
@@ -389,6 +410,12 @@ def _add_config_parser(config: argparse.ArgumentParser, common: list[_Parser]) -
     p.add_argument("name")
     p.add_argument("version", type=_version)
     p.add_argument("--note", default="", help="why (default: restored version N)")
+    p = command("set-guards", "check abuse guards JSON and save it beside a config", cmd_guards_set)
+    p.add_argument("name", help="the config the guards protect, e.g. default")
+    p.add_argument("file", help="path of the guards JSON, or - for stdin")
+    p.add_argument("--note", default="", help="why this version (shown in the history)")
+    p = command("get-guards", "the guards saved beside a config", cmd_guards_get)
+    p.add_argument("name")
     command("list", "the names of the saved configs", cmd_config_list)
     command("rotate-key", "seal every version under a new key", cmd_config_rotate_key)
 
@@ -629,7 +656,7 @@ def _open_store(args: argparse.Namespace, *, create: bool = False) -> Iterator[C
     # Imported here: the store needs cryptography, which the other commands never pay for.
     from .store import StoreError, open_store
 
-    if not create and not os.path.exists(args.store):  # a mistyped path makes no new store
+    if not create and not _store_exists(args.store):  # a mistyped path makes no new store
         raise UsageError(f"no store at {args.store} (config set creates one)")
     try:
         store = open_store(args.store, key_file=args.key_file)
@@ -697,7 +724,7 @@ def cmd_config_set(args: argparse.Namespace) -> int:
     host = _host(args)
     config = read_config(args.file)
     cid = args.connector
-    if cid is None and os.path.exists(args.store):
+    if cid is None and _store_exists(args.store):
         with _open_store(args) as store:
             previous = store.latest(args.name)
         cid = previous.connector_id if previous else None
@@ -730,6 +757,46 @@ def cmd_config_get(args: argparse.Namespace) -> int:
     else:
         print(f"# {_describe_version(saved.summary())}")
         _print_json(masked)
+    return 0
+
+
+def _store_exists(where: str) -> bool:
+    """A database server's store always exists (made on first use); a file must be there."""
+    return "://" in where or os.path.exists(where)
+
+
+def cmd_guards_set(args: argparse.Namespace) -> int:
+    """``config set-guards``: check the guards document, then save it as NAME.guards."""
+    from .service import GUARDS_KIND, GuardSettings, GuardSettingsError, guards_name
+
+    document = read_config(args.file)
+    try:
+        GuardSettings.from_document(document)
+    except GuardSettingsError as exc:
+        return _fail(1, ErrorCode.INVALID_CONFIG.value, str(exc), {}, args.json)
+    assert isinstance(document, dict)
+    with _open_store(args, create=True) as store:
+        saved = store.save(guards_name(args.name), GUARDS_KIND, document, args.note)
+    if args.json:
+        _print_json({"ok": True, **saved.summary()})
+    else:
+        print(f"saved guards of {args.name!r} as {saved.name!r} version {saved.version}")
+    return 0
+
+
+def cmd_guards_get(args: argparse.Namespace) -> int:
+    """``config get-guards``: the newest guards saved beside a config (they hold no secret)."""
+    from .service import guards_name
+
+    with _open_store(args) as store:
+        saved = store.latest(guards_name(args.name))
+    if saved is None:
+        raise UsageError(f"no guards saved for {args.name!r} (config set-guards saves them)")
+    if args.json:
+        _print_json({"ok": True, **saved.summary(), "guards": saved.config})
+    else:
+        print(f"# {_describe_version(saved.summary())}")
+        _print_json(saved.config)
     return 0
 
 
@@ -883,6 +950,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 source = service.FileConfigSource(host, args.connector, args.config)
             except UnreadableConfigError as exc:
                 raise UsageError(str(exc)) from None
+        guards = _serve_guards(service, args, source)
         active = source.current()
         if isinstance(source, service.StoreConfigSource):
             source.close()  # each worker opens the store itself: no connection crosses a fork
@@ -913,6 +981,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
             token=token,
             deadline=active.deadline if active else service.DEFAULT_SEND_DEADLINE,
             on_ready=ready,
+            guards=guards,
+            redis_url=args.redis,
             blueprints=_all_blueprints(blueprints, receiver),
         )
         return service.serve(host, source, options)
@@ -1008,6 +1078,36 @@ def _admin_blueprints(
         return [(admin_blueprint(host, store, settings), None)]
 
     return make
+
+
+def _serve_guards(service: Any, args: argparse.Namespace, source: Any) -> Any:
+    """``serve``'s guards: ``--guards FILE``; else, with ``--store``, those saved beside the
+    config (followed as they are saved); checked with ``--redis`` before anything starts."""
+    if args.guards is not None:
+        try:
+            guards = service.GuardSettings.read(args.guards)
+        except UnreadableConfigError as exc:
+            raise UsageError(str(exc)) from None
+        except service.GuardSettingsError as exc:
+            raise UsageError(f"{args.guards}: {exc}") from None
+    elif isinstance(source, service.StoreConfigSource):
+        guards = service.StoreGuardSource(source.store, args.name)
+    elif args.redis is not None:
+        raise UsageError("--redis holds the guards' counters: give --guards FILE (or --store)")
+    else:
+        return None
+    if args.redis is not None:
+        if not re.match(r"^(redis|rediss|unix)://", args.redis):
+            raise UsageError("--redis takes a URL: redis://HOST:PORT/DB, rediss://… or unix://PATH")
+        if importlib.util.find_spec("redis") is None:
+            raise UsageError("serve --redis needs redis: pip install '.[redis]'")
+    if args.redis is None and args.workers > 1:
+        print(
+            f"{PROG}: warning: without --redis each of the {args.workers} workers counts "
+            "its own sends: the limits hold per worker",
+            file=sys.stderr,
+        )
+    return guards
 
 
 def _count(text: str) -> int:

@@ -492,3 +492,37 @@ def test_layout_fits_the_width(browser: Browser, console: Console, width: int) -
     page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=str(ARTIFACTS / f"08-layout-{width}-first-screen.png"))
     context.close()
+
+
+def test_guards_are_edited_beside_the_config(context: BrowserContext, console: Console) -> None:
+    from connector.service import StoreGuardSource
+
+    page = context.new_page()
+    sign_in_at(page, console.url + "/admin/", TOKEN)
+    page.get_by_role("link", name="Guards").click()
+    expect(page).to_have_url(re.compile(r"/admin/guards$"))
+    editor = page.get_by_label("Guards JSON")
+    expect(editor).to_have_value("")  # nothing saved yet
+    editor.fill('{"countries": {"allow": ["cn"]}, "limits": [{"per": "number", "max": 5}]}')
+    page.get_by_role("button", name="Save").click()
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("countries.allow[0]")
+    expect(alert).to_contain_text("'window' is a required property")
+    assert console.store.latest_version("default.guards") is None  # nothing saved
+    guards = {
+        "countries": {"allow": ["CN", "HK"]},
+        "limits": [{"per": "number", "max": 5, "window": 3600}],
+    }
+    editor.fill(json.dumps(guards))
+    page.get_by_label("Note for this version").fill("HK opens")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("status")).to_have_text("Saved as version 1.")
+    saved = console.store.latest("default.guards")
+    assert saved is not None and saved.config == guards and saved.note == "HK opens"
+    # What a gateway serving this store enforces from now on.
+    enforced = StoreGuardSource(lambda: console.store).current()
+    assert enforced is not None and enforced.allow == frozenset({"CN", "HK"})
+    page.reload()  # shows the saved guards again, saves nothing
+    expect(page.get_by_label("Guards JSON")).to_have_value(re.compile(r'"HK"'))
+    assert console.store.latest_version("default.guards") == 1
+    shot(page, "guards")

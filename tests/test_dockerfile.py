@@ -26,7 +26,8 @@ def test_copies_what_the_wheel_is_built_from() -> None:
     for name in copied:
         assert (ROOT / name).exists(), name
     runs = " ".join(rest for word, rest in _instructions() if word == "RUN")
-    assert "pip install '.[serve]'" in runs  # the extra logto-connector serve needs
+    # The extras logto-connector serve needs, --redis and a postgresql:// store included.
+    assert "pip install '.[serve,redis,postgresql]'" in runs
 
 
 def test_runs_serve_as_a_non_root_user() -> None:

@@ -30,6 +30,7 @@ from connector.store import (
     rotate_key,
 )
 from tests.cli_process import ROOT
+from tests.shared_servers import free_port
 from tests.store_writer import CONNECTOR, SECRET, document, note_of
 
 TENCENT = "tencent-short-message-service"
@@ -399,8 +400,11 @@ def test_what_is_not_a_store_is_refused_clearly(tmp_path: Path, no_env_key: None
         open_store(other_db)
     with pytest.raises(StoreError, match="in an existing folder"):
         open_store(tmp_path / "missing" / "configs.db")
-    with pytest.raises(StoreError, match="not supported yet"):
-        open_store("postgresql://localhost/configs")
+    with pytest.raises(StoreError, match="mysql:// stores are not supported"):
+        open_store("mysql://localhost/configs")
+    port = free_port()  # nothing listens there
+    with pytest.raises(StoreError, match=f"store postgresql://127.0.0.1:{port}/configs: "):
+        open_store(f"postgresql://127.0.0.1:{port}/configs")
 
 
 def test_a_store_from_a_newer_release_is_refused(tmp_path: Path, no_env_key: None) -> None:

@@ -15,6 +15,8 @@ from ..kit import ConnectorHost, ErrorCode
 from . import _gateway
 from ._auth import BearerToken
 from ._config import ConfigSource
+from ._counters import Counters, MemoryCounters
+from ._guards import Guards, GuardSettings, GuardSource
 from ._http import failure, log_text
 from ._metrics import GatewayMetrics
 
@@ -31,24 +33,35 @@ def create_app(
     send_threads: int = 16,
     blueprints: Iterable[tuple[Blueprint, str | None]] = (),
     settings: Mapping[str, Any] | None = None,
+    guards: GuardSettings | GuardSource | None = None,
+    counters: Counters | None = None,
 ) -> Flask:
     """The service: the gateway (``POST /logto/sms``, ``/healthz``, ``/readyz``, ``/metrics``).
 
     ``token`` is what ``Authorization: Bearer <token>`` must carry (``None``: no check; the
     serve command allows that on loopback only).  ``send_threads`` bounds the sends running
     at once in this process.  ``blueprints`` are more areas as ``(blueprint, url_prefix)``
-    (the admin console joins at ``/admin``), ``settings`` more Flask config for them.  Nothing
-    is read from globals: a test builds as many apps as it needs.
+    (the admin console joins at ``/admin``), ``settings`` more Flask config for them.
+    ``guards`` (country lists, limits, spend ceiling: settings, or a source asked per send)
+    run before every send, counting in ``counters`` (default: in this process).  Nothing is
+    read from globals: a test builds as many apps as it needs.
     """
     app = Flask("connector.service")
     app.config["MAX_CONTENT_LENGTH"] = _gateway.MAX_BODY
     app.config.update(settings or {})
+    if metrics is None:
+        metrics = GatewayMetrics(multiprocess=False)
     app.extensions[_gateway.EXTENSION] = _gateway.Gateway(
         host=host,
         source=source,
         token=BearerToken(token) if token is not None else None,
-        metrics=metrics if metrics is not None else GatewayMetrics(multiprocess=False),
+        metrics=metrics,
         executor=ThreadPoolExecutor(max_workers=send_threads, thread_name_prefix="send"),
+        guards=(
+            Guards(guards, counters if counters is not None else MemoryCounters(), metrics)
+            if guards is not None
+            else None
+        ),
     )
     app.register_blueprint(_gateway.bp)
     for blueprint, prefix in blueprints:

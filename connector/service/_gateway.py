@@ -17,6 +17,7 @@ from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
 from ..kit import ConnectorError, ConnectorHost, ErrorCode, SendResult
 from ._auth import BearerToken
 from ._config import ActiveConfig, ConfigSource
+from ._guards import Guards
 from ._http import failure, json_response
 from ._masking import mask_number, scrub
 from ._metrics import CONTENT_TYPE, GatewayMetrics
@@ -46,6 +47,7 @@ class Gateway:
     token: BearerToken | None
     metrics: GatewayMetrics
     executor: ThreadPoolExecutor
+    guards: Guards | None = None
 
 
 class _Refused(Exception):
@@ -101,6 +103,14 @@ def send_sms() -> Response:
     g.log_to = mask_number(to)
     if ip is not None:
         g.log_ip = ip
+    if gw.guards is not None:
+        blocked = gw.guards.check(to, ip)
+        if blocked is not None:
+            gw.metrics.sends.labels(type=gw.metrics.type_label(type_), outcome=blocked.code).inc()
+            headers = {}
+            if blocked.retry_after is not None:
+                headers["Retry-After"] = str(blocked.retry_after)
+            return failure(blocked.status, blocked.code, blocked.message, blocked.data, headers)
     outcome = ErrorCode.GENERAL.value
     type_label = gw.metrics.type_label(type_)
     try:

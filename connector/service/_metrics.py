@@ -40,7 +40,8 @@ _RECEIPT_CODES = frozenset(
 
 
 class GatewayMetrics:
-    """Sends by type and outcome, send latency, sends in flight, requests by path and status.
+    """Sends by type and outcome, send latency, sends in flight, requests by path and status,
+    guard refusals and counter outages.
 
     Labels never carry a phone number, a code or any other request text: a type outside
     Logto's template types counts as ``other``, a path outside the gateway's as ``other``.
@@ -85,6 +86,21 @@ class GatewayMetrics:
             f"{PREFIX}_http_requests",
             "HTTP requests the gateway answered, by path and status.",
             ["path", "status"],
+            registry=self.registry,
+        )
+
+        self.guard_refusals = prom.Counter(
+            f"{PREFIX}_guard_refusals",
+            "Sends the guards refused, by guard (country, ip, number, prefix, spendCeiling, "
+            "unavailable).",
+            ["guard"],
+            registry=self.registry,
+        )
+        self.guard_counter_errors = prom.Counter(
+            f"{PREFIX}_guard_counter_errors",
+            "Sends whose guard counters could not be reached, by backend and the policy "
+            "followed (open: sent unchecked; closed: refused).",
+            ["backend", "policy"],
             registry=self.registry,
         )
 

@@ -24,7 +24,9 @@ from gunicorn.app.base import BaseApplication
 
 from ..kit import ConnectorHost
 from ._config import ConfigSource
+from ._counters import Counters
 from ._gateway import ANSWER_MARGIN
+from ._guards import GuardSettings, GuardSource
 from ._metrics import MULTIPROC_ENV, GatewayMetrics
 
 log = logging.getLogger("connector.service")
@@ -49,6 +51,10 @@ class ServeOptions:
     #: Makes more areas for each worker's app (the admin console), called after the fork so
     #: that each worker opens its own store connection.
     blueprints: Callable[[], Iterable[tuple[Blueprint, str | None]]] | None = None
+    #: The abuse guards (``None``: none), and the Redis URL their counters live in (``None``:
+    #: in each worker's memory, right for one worker only).
+    guards: GuardSettings | GuardSource | None = None
+    redis_url: str | None = None
 
 
 def is_loopback(host: str) -> bool:
@@ -88,6 +94,11 @@ def serve(host: ConnectorHost, source: ConfigSource, options: ServeOptions) -> i
     def make_app() -> Flask:
         from ._app import create_app, shutdown
 
+        counters: Counters | None = None
+        if options.guards is not None and options.redis_url is not None:
+            from ._counters import RedisCounters
+
+            counters = RedisCounters(options.redis_url)  # after the fork: its own connections
         app = create_app(
             host,
             source,
@@ -95,6 +106,8 @@ def serve(host: ConnectorHost, source: ConfigSource, options: ServeOptions) -> i
             metrics=GatewayMetrics(),
             send_threads=options.threads,
             blueprints=options.blueprints() if options.blueprints is not None else (),
+            guards=options.guards,
+            counters=counters,
         )
         app.extensions["logto_connector.shutdown"] = shutdown
         return app

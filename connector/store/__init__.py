@@ -7,12 +7,14 @@ The store keeps JSON documents and knows no connector: masking secrets for displ
 caller's job (``connector.kit.mask_secrets``).
 
     store = open_store("configs.db")   # SQLite, created on first use, key file configs.db.key
+    store = open_store("postgresql://gw@db.internal/connector")   # shared by every machine
     store.save("default", "tencent-short-message-service", config, note="first")
     store.latest("default").config     # the config, decrypted
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
 
@@ -55,17 +57,28 @@ def open_store(
     key: bytes | KeyRing | None = None,
     key_file: str | os.PathLike[str] | None = None,
 ) -> ConfigStore:
-    """Open (or create) the store at ``where``: a file path for SQLite.
+    """Open (or create) the store at ``where``: a file path for SQLite, a ``postgresql://``
+    URL for PostgreSQL (tables in the schema ``logto_connector``, made on first use).
 
     The key: ``key`` when given; else ``LOGTO_CONNECTOR_KEY``; else ``key_file`` (default:
-    the database path plus ``.key``), created with mode 0600 when the store is new.  Raises
-    :class:`StoreError` with a one-line reason (unreadable file, wrong key, newer schema).
+    the database path plus ``.key``; PostgreSQL has no default), created with mode 0600 when
+    the store is new.  Raises :class:`StoreError` with a one-line reason (unreadable file,
+    wrong key, newer schema, a server that cannot be reached).
     """
     text = os.fspath(where)
+    ring = KeyRing([key], "the key given") if isinstance(key, bytes) else key
     if "://" in text:
         scheme = text.split("://", 1)[0]
-        raise StoreError(f"{scheme}:// stores are not supported yet; give a file path (SQLite)")
+        if scheme not in ("postgresql", "postgres"):
+            raise StoreError(
+                f"{scheme}:// stores are not supported; give a file path (SQLite) or a "
+                "postgresql:// URL"
+            )
+        if importlib.util.find_spec("psycopg") is None:
+            raise StoreError("a postgresql:// store needs psycopg: pip install '.[postgresql]'")
+        from ._postgres import PostgresStore
+
+        return PostgresStore(text, ring, Path(key_file) if key_file is not None else None)
     if not text:
         raise StoreError("no store path given")
-    ring = KeyRing([key], "the key given") if isinstance(key, bytes) else key
     return SqliteStore(Path(text), ring, Path(key_file) if key_file is not None else None)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
 import threading
@@ -14,6 +13,16 @@ from typing import Any
 
 from ..kit import DeliveryReceipt
 from ._keys import KeyRing, context_of, new_key, read_key_file, ring_from_env, write_key_file
+from ._sealed import (
+    RECEIPT_COLUMNS,
+    SealedStore,
+    document_to_save,
+    missing_keys,
+    open_row,
+    receipt_row,
+    reseal_row,
+    stored_receipt,
+)
 from ._types import DEFAULT_NAME, ConfigVersion, StoredReceipt, StoreError, check_name
 
 # Each entry moves the schema one version up; a store records how far it has come in
@@ -53,13 +62,9 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
 
 _BUSY_TIMEOUT_MS = 30_000
 _COLUMNS = "name, version, connector_id, saved_at, note, key_id, sealed"
-_RECEIPT_COLUMNS = (
-    "serial_no, phone_key, connector_id, phone_masked, status, code, description, "
-    "received_at, stored_at"
-)
 
 
-class SqliteStore:
+class SqliteStore(SealedStore):
     """A :class:`ConfigStore` in one SQLite file.  One connection behind a lock serves every
     thread of a process; several processes share the file through SQLite's own locking."""
 
@@ -127,11 +132,11 @@ class SqliteStore:
         """The receipts kept for one serial no (one per number it went to), oldest first."""
         with self._read() as db:
             rows = db.execute(
-                f"SELECT {_RECEIPT_COLUMNS} FROM receipts WHERE serial_no = ? "  # noqa: S608
+                f"SELECT {RECEIPT_COLUMNS} FROM receipts WHERE serial_no = ? "  # noqa: S608
                 "ORDER BY stored_at, phone_key",
                 (serial_no,),
             ).fetchall()
-        return [_receipt(row) for row in rows]
+        return [stored_receipt(row) for row in rows]
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -144,19 +149,9 @@ class SqliteStore:
         with self._write() as db:
             for r in receipts:
                 cursor = db.execute(
-                    f"INSERT OR IGNORE INTO receipts ({_RECEIPT_COLUMNS}) "  # noqa: S608
+                    f"INSERT OR IGNORE INTO receipts ({RECEIPT_COLUMNS}) "  # noqa: S608
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        r.serial_no,
-                        hashlib.sha256(r.phone.encode("utf-8")).hexdigest(),
-                        r.connector_id,
-                        r.masked_phone,
-                        r.status,
-                        r.code,
-                        r.description,
-                        r.received_at,
-                        stored_at,
-                    ),
+                    receipt_row(r, stored_at),
                 )
                 if cursor.rowcount == 1:
                     added.append(r)
@@ -166,15 +161,7 @@ class SqliteStore:
         self, name: str, connector_id: str, config: Mapping[str, Any], note: str = ""
     ) -> ConfigVersion:
         """Save the next version of ``name`` in one transaction."""
-        name = check_name(name)
-        if not isinstance(connector_id, str) or not connector_id:
-            raise StoreError("a connector id is needed to save a config")
-        if not isinstance(config, Mapping):
-            raise StoreError("a config is a JSON object")
-        try:
-            document = json.dumps(config, ensure_ascii=False, allow_nan=False).encode("utf-8")
-        except (TypeError, ValueError, RecursionError):
-            raise StoreError("the config cannot be written as JSON") from None
+        name, document = document_to_save(name, connector_id, config)
         note = str(note)
         with self._write() as db:
             row = db.execute(
@@ -190,39 +177,18 @@ class SqliteStore:
             )
         return ConfigVersion(name, version, connector_id, json.loads(document), saved_at, note)
 
-    def restore(self, name: str, version: int, note: str = "") -> ConfigVersion:
-        """Save a copy of version ``version`` as the newest version."""
-        old = self.get(name, version)
-        if old is None:
-            raise StoreError(f"config {name!r} has no version {version}")
-        return self.save(name, old.connector_id, old.config, note or f"restored version {version}")
-
     def rekey(self) -> int:
         """Seal every version again under the first key of the ring, in one transaction."""
         with self._write() as db:
             rows = db.execute(f"SELECT {_COLUMNS} FROM config_versions").fetchall()  # noqa: S608
             for row in rows:
-                name, version, connector_id = str(row[0]), int(row[1]), str(row[2])
-                context = context_of(name, version, connector_id)
-                what = f"config {name!r} version {version}"
-                plain = self._keys.open(str(row[5]), bytes(row[6]), context, what)
-                kid, sealed = self._keys.seal(plain, context)
+                kid, sealed = reseal_row(self._keys, row)
                 db.execute(
                     "UPDATE config_versions SET key_id = ?, sealed = ? "
                     "WHERE name = ? AND version = ?",
-                    (kid, sealed, name, version),
+                    (kid, sealed, row[0], row[1]),
                 )
         return len(rows)
-
-    def use_keys(self, keys: KeyRing) -> None:
-        """Seal and open with ``keys`` from now on (a rotation's new ring)."""
-        with self._lock:
-            self._keys = keys
-
-    @property
-    def keys(self) -> KeyRing:
-        """The key ring in use."""
-        return self._keys
 
     def close(self) -> None:
         """Close the database."""
@@ -259,26 +225,8 @@ class SqliteStore:
                 raise
 
     def _version(self, row: tuple[Any, ...]) -> ConfigVersion:
-        name, version, connector_id = str(row[0]), int(row[1]), str(row[2])
-        kid, sealed = str(row[5]), bytes(row[6])
-        what = f"config {name!r} version {version}"
-        if not self._keys.holds(kid) and self._keys.path is not None:
-            # A rotation by another process put a new key in the file: read it again.
-            with suppress(StoreError):
-                self._keys = read_key_file(self._keys.path)
-        plain = self._keys.open(kid, sealed, context_of(name, version, connector_id), what)
-        try:
-            config = json.loads(plain)
-        except ValueError:
-            raise StoreError(f"{what} is not a JSON document") from None
-        return ConfigVersion(
-            name=name,
-            version=version,
-            connector_id=connector_id,
-            config=config,
-            saved_at=datetime.fromisoformat(str(row[3])),
-            note=str(row[4]),
-        )
+        found, self._keys = open_row(self._keys, row, datetime.fromisoformat(str(row[3])))
+        return found
 
     def _migrate(self) -> None:
         with self._write() as db:
@@ -307,26 +255,7 @@ class SqliteStore:
             return {str(r[0]) for r in db.execute("SELECT DISTINCT key_id FROM config_versions")}
 
     def _check_keys(self) -> None:
-        missing = sorted(kid for kid in self._key_ids() if not self._keys.holds(kid))
-        if missing:
-            raise StoreError(
-                f"{str(self.path)!r} holds configs sealed with key {', '.join(missing)}, which "
-                f"{self._keys.source} does not hold (it holds {', '.join(self._keys.ids)}); "
-                "give the key the store was saved with"
-            )
-
-
-def _receipt(row: tuple[Any, ...]) -> StoredReceipt:
-    return StoredReceipt(
-        serial_no=str(row[0]),
-        connector_id=str(row[2]),
-        phone=str(row[3]),
-        status=str(row[4]),
-        code=str(row[5]),
-        description=str(row[6]),
-        received_at=float(row[7]) if row[7] is not None else None,
-        stored_at=datetime.fromisoformat(str(row[8])),
-    )
+        missing_keys(self._keys, self._key_ids(), repr(str(self.path)))
 
 
 def _connect(path: Path) -> sqlite3.Connection:

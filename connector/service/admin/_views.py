@@ -36,7 +36,7 @@ from ...kit import (
     without_secrets,
 )
 from ...store import ConfigStore, ConfigVersion
-from .. import mask_number, scrub
+from .. import GUARDS_KIND, GuardSettings, guards_name, mask_number, scrub
 from . import _i18n
 from ._auth import (
     CSRF_COOKIE,
@@ -245,6 +245,38 @@ def admin_blueprint(host: ConnectorHost, store: ConfigStore, settings: AdminSett
             serving=latest.connector_id if latest else None,
             config_name=settings.config_name,
         )
+
+    @bp.route("/guards", methods=["GET", "POST"])
+    def guards() -> BaseResponse | str:
+        """The abuse guards saved beside the config (``NAME.guards``): a JSON document."""
+        name = guards_name(settings.config_name)
+        problems: list[str] = []
+        saved_as: int | None = None
+        if request.method == "POST":
+            text = request.form.get("guards", "")
+            try:
+                document = json.loads(text)
+                GuardSettings.from_document(document)
+            except ValueError as exc:  # not JSON, or GuardSettingsError (a ValueError)
+                problems = str(exc).splitlines()
+            else:
+                note = request.form.get("note", "")
+                saved = store.save(name, GUARDS_KIND, document, note)
+                log.info("admin console: saved %s version %d", name, saved.version)
+                # Post/redirect/get: reloading the page shows it again, it does not save again.
+                return redirect(url_for("admin.guards", saved=saved.version))
+        else:
+            latest = store.latest(name)
+            text = json.dumps(latest.config, indent=2, ensure_ascii=False) if latest else ""
+            saved_as = request.args.get("saved", type=int)
+        page = render_template(
+            "admin/guards.html",
+            text=text,
+            problems=problems,
+            saved_as=saved_as,
+            config_name=settings.config_name,
+        )
+        return Response(page, 400) if problems else page
 
     @bp.get("/connectors/<cid>")
     def connector(cid: str) -> str:
