@@ -20,6 +20,7 @@ from connector.store import open_store
 from connector.tencent_sms import TencentSmsConnector
 from tests.admin_support import ARTIFACTS, chromium, serving
 from tests.admin_support import sign_in as sign_in_at
+from tests.gateway_process import Gateway
 from tests.test_account_check import PERSONAL  # individually verified: may send, not query
 from tests.test_admin_console import Console
 
@@ -170,3 +171,32 @@ def test_a_lookup_by_serial_no_shows_the_kept_receipts(console: Console, page: P
     page.get_by_label("SerialNo", exact=True).fill("2021:nothing")
     page.get_by_role("button", name="Look up").click()
     expect(delivery).to_have_text("No receipt is kept for this SerialNo.")
+
+
+def test_a_test_send_in_serve_shows_its_receipt(browser: Browser, tmp_path: Path) -> None:
+    """``serve --store --with-emulator`` with the callback receiver on: the emulator pushes its
+    report to the gateway, the store keeps it, and the page that sent the test shows it."""
+    token_file = tmp_path / "callback.token"
+    token_file.write_text("callback-token-for-the-console-test")
+    args = ("--store", str(tmp_path / "configs.db"), "--with-emulator")
+    env = {"LOGTO_CONNECTOR_ADMIN_TOKEN": TOKEN, "LOGTO_CONNECTOR_KEY": ""}
+    with Gateway(*args, "--callback-token-file", str(token_file), env=env) as gateway:
+        context = browser.new_context(viewport={"width": 375, "height": 800}, locale="en-US")
+        page = context.new_page()
+        sign_in_at(page, f"{gateway.base}/admin/connectors/{TENCENT}", TOKEN)
+        page.get_by_label("Phone number", exact=True).fill("+8613800000002")  # EXPIRED
+        page.get_by_role("button", name="Send test message").click()
+        result = page.locator("#test-result")
+        expect(result).to_contain_text("Sent")
+        serial = page.locator("#test-result button.link").inner_text()
+        assert serial
+        expect(page.get_by_label("SerialNo", exact=True)).to_have_value(serial)
+        delivery = page.locator("#delivery")
+        expect(delivery).to_contain_text("Failed", timeout=15_000)
+        expect(delivery).to_contain_text("EXPIRED")
+        expect(delivery).to_contain_text("+86138****0002")
+        expect(delivery).to_contain_text(serial)
+        assert "8613800000002" not in page.content()
+        page.screenshot(path=str(ARTIFACTS / "22-served-receipt.png"), full_page=True)
+        context.close()
+    assert "8613800000002" not in gateway.stdout + gateway.stderr
