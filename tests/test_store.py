@@ -438,3 +438,22 @@ def test_a_receipts_number_is_kept_as_a_keyed_digest(tmp_path: Path, no_env_key:
     assert not plain & set(digests)
     assert digests[0] != digests[1]  # each store's own key
     assert all(len(d) == 64 for d in digests)
+
+
+def test_receipts_across_a_key_rotation(tmp_path: Path, no_env_key: None) -> None:
+    """Receipts stay readable after a rotation and repeats are still ignored under the new
+    key; a repeat of a report kept before the rotation is kept again (as README says)."""
+    opened = open_store(tmp_path / "configs.db")
+    try:
+        opened.save("default", TENCENT, config())
+        before = DeliveryReceipt(TENCENT, "s-1", "+8613711112222", "delivered", "DELIVRD")
+        assert opened.add_receipts([before]) == [before]
+        rotate_key(opened)
+        assert [r.code for r in opened.receipts("s-1")] == ["DELIVRD"]
+        after = DeliveryReceipt(TENCENT, "s-2", "+8613711113333", "failed", "UNDELIV")
+        assert opened.add_receipts([after]) == [after]
+        assert opened.add_receipts([after]) == []
+        assert opened.add_receipts([before]) == [before]  # the digest changed with the key
+        assert len(opened.receipts("s-1")) == 2
+    finally:
+        opened.close()
