@@ -956,7 +956,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             source.close()  # each worker opens the store itself: no connection crosses a fork
         for warning in active.warnings if active else ():
             print(f"{PROG}: warning: {warning}", file=sys.stderr)
-        receiver = _callback_receiver(host, args, source)
+        receiver, callback_token = _callback_receiver(host, args, source)
         serving = active.connector_id if active else f"config {args.name!r} once it is saved"
 
         def ready(url: str) -> None:
@@ -972,6 +972,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 print(
                     f"  Status callback:       {base}/tencent/status-callback/<token>", flush=True
                 )
+                if args.with_emulator and callback_token is not None:
+                    # The emulator's delivery reports come back to this gateway, as Tencent's
+                    # would once the URL is in its console.
+                    emulator.push_callbacks_to(f"{base}/tencent/status-callback/{callback_token}")
 
         options = service.ServeOptions(
             host=args.host,
@@ -1001,8 +1005,9 @@ def _all_blueprints(
 
 def _callback_receiver(
     host: ConnectorHost, args: argparse.Namespace, source: object
-) -> tuple[tuple[Blueprint, str | None], ...]:
-    """The status-callback receiver for ``serve --store``, when a callback token is set."""
+) -> tuple[tuple[tuple[Blueprint, str | None], ...], str | None]:
+    """The status-callback receiver for ``serve --store``, when a callback token is set, and
+    that token."""
     from . import service
 
     try:
@@ -1013,7 +1018,7 @@ def _callback_receiver(
     if token is None:
         if args.callback_allow:
             raise UsageError("--callback-allow needs a callback token (--callback-token-file)")
-        return ()
+        return (), None
     if not isinstance(source, service.StoreConfigSource):
         raise UsageError("status callbacks are kept in the store: serve with --store")
     store_source = source
@@ -1025,7 +1030,7 @@ def _callback_receiver(
         keep=lambda receipts: store_source.store().add_receipts(receipts),
         allow=allow,
     )
-    return ((service.callback_blueprint(settings), None),)
+    return ((service.callback_blueprint(settings), None),), token
 
 
 def _store_source(host: ConnectorHost, args: argparse.Namespace) -> StoreConfigSource:

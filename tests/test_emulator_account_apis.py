@@ -83,9 +83,14 @@ SUB_ACCOUNT = Account(
 # --- helpers ------------------------------------------------------------------------------
 
 
-def client(emu: Emulator, account: Account | None = None) -> sms_client.SmsClient:
-    """Tencent's official SMS client for an account (default: the demo one) on the emulator."""
-    profile = HttpProfile(protocol="http", endpoint=urlsplit(emu.url).netloc, reqTimeout=5)
+def client(
+    emu: Emulator, account: Account | None = None, method: str = "POST"
+) -> sms_client.SmsClient:
+    """Tencent's official SMS client for an account (default: the demo one) on the emulator;
+    ``method="GET"`` makes the SDK send parameters in the query, where every value is text."""
+    profile = HttpProfile(
+        protocol="http", endpoint=urlsplit(emu.url).netloc, reqTimeout=5, reqMethod=method
+    )
     secret_id = account.secret_id if account else DEMO_SECRET_ID
     secret_key = account.secret_key if account else DEMO_SECRET_KEY
     return sms_client.SmsClient(
@@ -95,11 +100,17 @@ def client(emu: Emulator, account: Account | None = None) -> sms_client.SmsClien
     )
 
 
-def call(emu: Emulator, action: str, params: dict[str, Any], account: Account | None = None) -> Any:
+def call(
+    emu: Emulator,
+    action: str,
+    params: dict[str, Any],
+    account: Account | None = None,
+    method: str = "POST",
+) -> Any:
     """Call an action through the SDK; return its parsed response model as a dict."""
     request = getattr(models, f"{action}Request")()
     request.from_json_string(json.dumps(params))
-    response = getattr(client(emu, account), action)(request)
+    response = getattr(client(emu, account, method), action)(request)
     result: dict[str, Any] = json.loads(response.to_json_string())
     return result
 
@@ -258,6 +269,36 @@ def test_template_list_by_id(emu: Emulator) -> None:
     assert found[int(DEMO_UNAPPROVED_TEMPLATE_ID)]["StatusCode"] == 1
     assert found[int(DEMO_REJECTED_TEMPLATE_ID)]["StatusCode"] == -1
     assert found[int(DEMO_REJECTED_TEMPLATE_ID)]["ReviewReply"]
+
+
+def test_account_actions_by_get(emu: Emulator) -> None:
+    """The SDK's GET form sends integers as text (``Limit=5``, ``TemplateIdSet.0=...``): the
+    emulator reads them as Tencent does, and still refuses what is not a number."""
+    ids = [int(SIGN_IN), int(DEMO_UNAPPROVED_TEMPLATE_ID)]
+    by_id = {"International": 0, "TemplateIdSet": ids}
+    post = call(emu, "DescribeSmsTemplateList", by_id)
+    get = call(emu, "DescribeSmsTemplateList", by_id, method="GET")
+    assert get["DescribeTemplateStatusSet"] == post["DescribeTemplateStatusSet"]
+    assert sorted(t["TemplateId"] for t in get["DescribeTemplateStatusSet"]) == sorted(ids)
+    page = call(
+        emu, "DescribeSmsSignList", {"International": 0, "Limit": 1, "Offset": 0}, method="GET"
+    )
+    assert len(page["DescribeSignListStatusSet"]) == 1
+    (serial,) = send(emu, UNDELIVERED)
+    emu.advance_clock(61)
+    pulled = call(
+        emu,
+        "PullSmsSendStatus",
+        {"Limit": 10, "SmsSdkAppId": DEMO_SDK_APP_ID},
+        method="GET",
+    )["PullSmsSendStatusSet"]
+    assert [(r["SerialNo"], r["Description"]) for r in pulled] == [(serial, "UNDELIV")]
+    found = call(emu, "PullSmsSendStatusByPhoneNumber", lookup(emu, UNDELIVERED), method="GET")
+    assert [r["SerialNo"] for r in found["PullSmsSendStatusSet"]] == [serial]
+    too_many = {"Limit": 101, "SmsSdkAppId": DEMO_SDK_APP_ID}
+    with pytest.raises(TencentCloudSDKException) as info:
+        call(emu, "PullSmsSendStatus", too_many, method="GET")
+    assert info.value.get_code() == "InvalidParameterValue.LimitVerifyFail"
 
 
 def test_template_list_kinds(emu: Emulator) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import os
 import random
 import signal
@@ -19,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from connector.kit import DeliveryReceipt
 from connector.store import (
     KEY_ENV,
     MIGRATIONS,
@@ -414,3 +416,44 @@ def test_a_store_from_a_newer_release_is_refused(tmp_path: Path, no_env_key: Non
         db.execute("UPDATE schema_version SET version = 99")
     with pytest.raises(StoreError, match="newer logto-connector"):
         open_store(path)
+
+
+def test_a_receipts_number_is_kept_as_a_keyed_digest(tmp_path: Path, no_env_key: None) -> None:
+    """The stored digest of a receipt's number is not its plain SHA-256 (which anyone could
+    brute-force from the database alone) and differs under another key; repeats still match."""
+    phone = "+8613711112222"
+    receipt = DeliveryReceipt(TENCENT, "s-1", phone, "delivered", "DELIVRD")
+    digests: list[str] = []
+    for name in ("a.db", "b.db"):
+        opened = open_store(tmp_path / name)
+        try:
+            assert opened.add_receipts([receipt]) == [receipt]
+            assert opened.add_receipts([receipt]) == []
+        finally:
+            opened.close()
+        with sqlite3.connect(tmp_path / name) as raw:
+            [(digest,)] = raw.execute("SELECT phone_key FROM receipts").fetchall()
+        digests.append(str(digest))
+    plain = {hashlib.sha256(p.encode()).hexdigest() for p in (phone, phone[1:], phone[3:])}
+    assert not plain & set(digests)
+    assert digests[0] != digests[1]  # each store's own key
+    assert all(len(d) == 64 for d in digests)
+
+
+def test_receipts_across_a_key_rotation(tmp_path: Path, no_env_key: None) -> None:
+    """Receipts stay readable after a rotation and repeats are still ignored under the new
+    key; a repeat of a report kept before the rotation is kept again (as README says)."""
+    opened = open_store(tmp_path / "configs.db")
+    try:
+        opened.save("default", TENCENT, config())
+        before = DeliveryReceipt(TENCENT, "s-1", "+8613711112222", "delivered", "DELIVRD")
+        assert opened.add_receipts([before]) == [before]
+        rotate_key(opened)
+        assert [r.code for r in opened.receipts("s-1")] == ["DELIVRD"]
+        after = DeliveryReceipt(TENCENT, "s-2", "+8613711113333", "failed", "UNDELIV")
+        assert opened.add_receipts([after]) == [after]
+        assert opened.add_receipts([after]) == []
+        assert opened.add_receipts([before]) == [before]  # the digest changed with the key
+        assert len(opened.receipts("s-1")) == 2
+    finally:
+        opened.close()

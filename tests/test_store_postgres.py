@@ -4,6 +4,7 @@ reaching every reader through LISTEN/NOTIFY, and a server that restarts."""
 from __future__ import annotations
 
 import base64
+import hashlib
 import threading
 import time
 from collections.abc import Iterator
@@ -124,6 +125,12 @@ def test_receipts_are_kept_once_and_the_number_only_masked(store: ConfigStore, u
     with psycopg.connect(url, autocommit=True) as raw:
         dump = repr(raw.execute("SELECT * FROM logto_connector.receipts").fetchall())
     assert phone not in dump and phone[1:] not in dump
+    # The number's digest is keyed: not the plain SHA-256 that anyone could brute-force.
+    with psycopg.connect(url, autocommit=True) as raw:
+        keys = {str(k) for (k,) in raw.execute("SELECT phone_key FROM logto_connector.receipts")}
+    assert len(keys) == 2
+    assert hashlib.sha256(phone.encode()).hexdigest() not in keys
+    assert hashlib.sha256(phone[1:].encode()).hexdigest() not in keys
 
 
 def test_the_key_is_required_and_checked(url: str, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -10,6 +10,7 @@ drain the pull queue.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import deque
 from collections.abc import Mapping
@@ -18,7 +19,7 @@ from typing import Any
 from ._accounts import Account, Directory, ReviewStatus, Sign, Template
 from ._phones import parse_phone_number
 from ._receipts import Report, ReportBook
-from ._sendsms import Action, Refusal
+from ._sendsms import Action, QueryParams, Refusal
 
 MAX_IDS = 100
 MAX_LIMIT = 100
@@ -187,8 +188,19 @@ def _require_enterprise(account: Account, what: str) -> None:
         )
 
 
+#: An integer as a GET's query spells it (at most 18 digits: no number this large is valid).
+_DECIMAL = re.compile(r"-?[0-9]{1,18}")
+
+
+def _from_query(data: Mapping[str, Any], value: object) -> object:
+    """``value`` as an integer when the request was a GET and it is a decimal; else as is."""
+    if isinstance(data, QueryParams) and isinstance(value, str) and _DECIMAL.fullmatch(value):
+        return int(value)
+    return value
+
+
 def _integer(data: Mapping[str, Any], name: str, *, required: bool) -> int | None:
-    value = data.get(name)
+    value = _from_query(data, data.get(name))
     if value is None:
         if required:
             raise Refusal("MissingParameter", f"The parameter {name} is missing.")
@@ -224,6 +236,8 @@ def _id_set(data: Mapping[str, Any], name: str) -> set[int] | None:
     value = data.get(name)
     if value is None or value == []:
         return None
+    if isinstance(value, list):
+        value = [_from_query(data, v) for v in value]
     if not isinstance(value, list) or not all(
         isinstance(v, int) and not isinstance(v, bool) for v in value
     ):

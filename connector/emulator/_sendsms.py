@@ -353,14 +353,19 @@ def _parse_json(headers: Mapping[str, str], body: bytes) -> dict[str, Any]:
     return data
 
 
-def _parse_query(query: str) -> dict[str, Any]:
+class QueryParams(dict[str, Any]):
+    """Parameters that came in a GET's query: every value is text, so an action reads an
+    integer parameter from its decimal form (as Tencent does), not only from a JSON number."""
+
+
+def _parse_query(query: str) -> QueryParams:
     """The parameters of a GET request: ``PhoneNumberSet.0=a&PhoneNumberSet.1=b`` becomes
     ``{"PhoneNumberSet": ["a", "b"]}``, as Tencent reads the SDK's flattened form."""
     try:
         pairs = urllib.parse.parse_qsl(query, keep_blank_values=True, strict_parsing=True)
     except ValueError:
         raise Refusal("InvalidParameter", "The query string is malformed.") from None
-    data: dict[str, Any] = {}
+    data = QueryParams()
     for name, value in pairs:
         parts = name.split(".")
         if len(parts) > 2 or not all(parts):

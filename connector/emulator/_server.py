@@ -486,16 +486,26 @@ class Emulator:
         )
         self._thread.start()
         if self._callback_url is not None:
-            self._pusher = CallbackPusher(
-                self._reports,
-                self._clock,
-                self._callback_url,
-                self._callback_retry_delay,
-                self._state.stopping,
-            )
-            self._pusher.start()
+            self._start_pusher(self._callback_url)
         logger.info("Tencent SMS emulator listening on %s", self.url)
         return self
+
+    def push_callbacks_to(self, url: str) -> None:
+        """Push delivery reports to ``url`` from now on (a running emulator starts pushing at
+        once): for a receiver whose address is known only after the emulator started."""
+        if not url.startswith(("http://", "https://")):
+            raise ValueError("callback_url must be an http:// or https:// URL")
+        if self._pusher is not None:
+            raise RuntimeError("the emulator already pushes its reports")
+        self._callback_url = url
+        if self._server is not None:
+            self._start_pusher(url)
+
+    def _start_pusher(self, url: str) -> None:
+        self._pusher = CallbackPusher(
+            self._reports, self._clock, url, self._callback_retry_delay, self._state.stopping
+        )
+        self._pusher.start()
 
     def stop(self) -> None:
         """Stop serving, close every connection and the listening socket; safe to repeat."""

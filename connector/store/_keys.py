@@ -13,6 +13,7 @@ import base64
 import binascii
 import contextlib
 import hashlib
+import hmac
 import json
 import os
 import secrets
@@ -21,13 +22,17 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from ._types import StoreError
 
 KEY_ENV = "LOGTO_CONNECTOR_KEY"
 KEY_BYTES = 32
 _NONCE_BYTES = 12
+#: HKDF's info for the key that digests receipts' phone numbers (never the sealing key itself).
+_NUMBER_KEY_INFO = b"logto-connector receipt number digest v1"
 MAKE_KEY_HINT = "python3 -c 'import base64, os; print(base64.b64encode(os.urandom(32)).decode())'"
 
 
@@ -71,6 +76,9 @@ class KeyRing:
         self.current_id = key_id(keys[0])
         self.source = source
         self.path = path
+        self._number_key = HKDF(
+            algorithm=hashes.SHA256(), length=32, salt=None, info=_NUMBER_KEY_INFO
+        ).derive(keys[0])
 
     def __repr__(self) -> str:
         return f"KeyRing(ids={list(self._keys)}, source={self.source!r})"
@@ -90,6 +98,11 @@ class KeyRing:
         nonce = secrets.token_bytes(_NONCE_BYTES)
         sealed = AESGCM(self._keys[self.current_id]).encrypt(nonce, plaintext, context)
         return self.current_id, nonce + sealed
+
+    def number_digest(self, number: str) -> str:
+        """A phone number as a keyed HMAC-SHA256 (hex) under a key derived (HKDF) from the
+        sealing key: stable for one key, useless for guessing numbers without the key."""
+        return hmac.new(self._number_key, number.encode("utf-8"), hashlib.sha256).hexdigest()
 
     def holds(self, kid: str) -> bool:
         """Whether the key with id ``kid`` is in this ring."""

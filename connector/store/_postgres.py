@@ -211,7 +211,7 @@ class PostgresStore(SealedStore):
                 cursor = db.execute(
                     f"INSERT INTO receipts ({RECEIPT_COLUMNS}) "  # noqa: S608
                     "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
-                    receipt_row(r, stored_at),
+                    receipt_row(self._keys, r, stored_at),
                 )
                 if cursor.rowcount == 1:
                     added.append(r)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import threading
 from collections.abc import Mapping
@@ -23,12 +22,12 @@ RECEIPT_COLUMNS = (
 )
 
 
-def receipt_row(receipt: DeliveryReceipt, stored_at: object) -> tuple[Any, ...]:
-    """A receipt as a row: the number only masked and as a SHA-256 (what makes a repeated
-    report the same row)."""
+def receipt_row(keys: KeyRing, receipt: DeliveryReceipt, stored_at: object) -> tuple[Any, ...]:
+    """A receipt as a row: the number only masked and as a keyed digest (what makes a repeated
+    report the same row; the key is derived from the sealing key, never stored beside it)."""
     return (
         receipt.serial_no,
-        hashlib.sha256(receipt.phone.encode("utf-8")).hexdigest(),
+        keys.number_digest(receipt.phone),
         receipt.connector_id,
         receipt.masked_phone,
         receipt.status,

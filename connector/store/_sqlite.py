@@ -151,7 +151,7 @@ class SqliteStore(SealedStore):
                 cursor = db.execute(
                     f"INSERT OR IGNORE INTO receipts ({RECEIPT_COLUMNS}) "  # noqa: S608
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    receipt_row(r, stored_at),
+                    receipt_row(self._keys, r, stored_at),
                 )
                 if cursor.rowcount == 1:
                     added.append(r)

@@ -25,6 +25,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 
 from ...kit import (
+    CHECK_SEVERITIES,
     ConfigReport,
     ConnectorError,
     ConnectorHost,
@@ -311,6 +312,8 @@ def admin_blueprint(host: ConnectorHost, store: ConfigStore, settings: AdminSett
                 "history": url_for("admin.history"),
                 "restore": url_for("admin.restore"),
                 "outbox": url_for("admin.outbox"),
+                "check": url_for("admin.check_account", cid=cid),
+                "receipts": url_for("admin.receipts"),
             },
         }
         return render_template(
@@ -374,6 +377,44 @@ def admin_blueprint(host: ConnectorHost, store: ConfigStore, settings: AdminSett
         shown = result.to_dict()
         shown["to"] = mask_number(result.to)
         return jsonify({"ok": True, "result": {k: v for k, v in shown.items() if v is not None}})
+
+    @bp.post("/api/connectors/<cid>/check")
+    def check_account(cid: str) -> BaseResponse:
+        """The host's account check of the unsaved config (stored secrets kept when left
+        empty): each finding with its path, severity and advice, and counts by severity."""
+        cid = _metadata(host, cid)["id"]
+        config = console.with_kept_secrets(cid, _body_object("config"))
+        hidden = [str(config[k]) for k in console.secrets_of(cid) if config.get(k)]
+        try:
+            findings = host.check_account(cid, config)
+        except ConnectorError as exc:
+            log.info("admin console: account check failed (%s)", exc.code.value)
+            return jsonify(
+                {
+                    "ok": False,
+                    "code": exc.code.value,
+                    "message": _without(exc.message, hidden),
+                    **_failure_report(exc),
+                }
+            )
+        shown = [
+            {k: _without(v, hidden) if isinstance(v, str) else v for k, v in f.to_dict().items()}
+            for f in sorted(findings, key=lambda f: CHECK_SEVERITIES.index(f.severity))
+        ]
+        counts = {
+            severity: sum(f.severity == severity for f in findings) for severity in CHECK_SEVERITIES
+        }
+        return jsonify({"ok": True, "findings": shown, "counts": counts})
+
+    @bp.get("/api/receipts")
+    def receipts() -> BaseResponse:
+        """The delivery receipts the store holds for ``?serialNo=`` (numbers masked)."""
+        serial = (request.args.get("serialNo") or "").strip()
+        if not serial or len(serial) > 128:
+            return _refuse(400, "enter a SerialNo")
+        return jsonify(
+            {"serialNo": serial, "receipts": [r.to_dict() for r in store.receipts(serial)]}
+        )
 
     @bp.post("/api/connectors/<cid>/save")
     def save(cid: str) -> BaseResponse:
@@ -470,6 +511,15 @@ def _failure_report(exc: ConnectorError) -> dict[str, Any]:
         "errors": sum(p["severity"] == "error" for p in found),
         "warnings": sum(p["severity"] == "warning" for p in found),
     }
+
+
+def _without(text: str, secrets: list[str]) -> str:
+    """``text`` with every secret value of the config starred out (a provider's message
+    never should quote one; this makes sure)."""
+    for secret in secrets:
+        if len(secret) >= 4:
+            text = text.replace(secret, "****")
+    return text
 
 
 def _unset(item: FormItem) -> bool:

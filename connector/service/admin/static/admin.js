@@ -12,6 +12,7 @@
   let config = data.config; // the config being edited; stored secrets are never in it
   let secretsSet = new Set(data.secretsSet);
   let serverProblems = [];
+  let findings = []; // the last account check's findings, for the config as it was then
   const clientProblems = new Map(); // key ("" for the JSON view) -> message
   let pending = 0;
   let timer = null;
@@ -196,6 +197,7 @@
   }
 
   function fromField(f) {
+    dropFindings();
     const read = readField(f);
     clientProblems.delete(f.key);
     if (read.problem !== undefined) clientProblems.set(f.key, read.problem);
@@ -212,6 +214,7 @@
   }
 
   function fromJson() {
+    dropFindings();
     const raw = $("config-json").value;
     let parsed;
     try {
@@ -254,12 +257,18 @@
         if (event.key === "Enter") reveal(control, line);
       });
     }
-    li.appendChild(node("span", problem.severity === "warning" ? T.warning : T.error, "severity"));
+    li.appendChild(node("span", severityLabel(problem.severity), "severity"));
     li.appendChild(node("code", problem.path));
     li.appendChild(document.createTextNode(" " + problem.message));
+    if (problem.advice) li.appendChild(node("span", " \u2192 " + problem.advice, "advice"));
     if (line) li.appendChild(node("span", " (" + fmt(T.line, { line: line }) + ")", "line"));
     li.dataset.path = problem.path;
     return li;
+  }
+
+  function severityLabel(severity) {
+    const labels = { error: T.error, warning: T.warning, ok: T.check_ok, unchecked: T.check_unchecked };
+    return labels[severity] || severity;
   }
 
   function allProblems() {
@@ -305,6 +314,16 @@
       const whole = jsonValid && !p.client ? lineOf(jsonText, parts) : null;
       jsonList.appendChild(problemItem(p, whole, $("config-json")));
       summaryList.appendChild(problemItem(p, null, f && !$("config-form").hidden ? f.control : null));
+    }
+    for (const finding of findings) {
+      const parts = parsePath(finding.path);
+      const f = fields.get(parts[0]);
+      if (!f) continue;
+      let line = null;
+      if (f.type === "Json" && parts.length > 1) line = lineOf(f.control.value, parts.slice(1));
+      const li = problemItem(finding, line, f.control);
+      li.classList.add("finding");
+      f.list.appendChild(li);
     }
     const errors = problems.filter((p) => p.severity !== "warning").length;
     const warnings = problems.length - errors;
@@ -393,9 +412,21 @@
           [T.to, r.to],
           [T.route, r.route],
           [T.request_id, r.requestId],
-          [T.serial_no, r.serialNo],
         ]),
       );
+      if (r.serialNo) {
+        // The SerialNo leads to the Delivery panel, which follows it until a receipt arrives.
+        const link = node("button", r.serialNo, "link");
+        link.type = "button";
+        link.addEventListener("click", () => {
+          follow(r.serialNo, true);
+          $("delivery-panel").scrollIntoView();
+        });
+        const p = node("p", T.serial_no + ": ");
+        p.appendChild(link);
+        out.appendChild(p);
+        follow(r.serialNo, true);
+      }
     } else {
       out.appendChild(node("p", T.send_failed + ": " + (answer.message || ""), "error"));
       const rows = [[T.logto_code, answer.code]];
@@ -407,6 +438,88 @@
       out.appendChild(definitions(rows));
     }
     if (data.hasOutbox) loadOutbox();
+  }
+
+  // -- the account check ------------------------------------------------------------------
+
+  function dropFindings() {
+    if (!findings.length) return;
+    findings = [];
+    $("check-list").replaceChildren();
+    $("check-summary").textContent = "";
+  }
+
+  async function checkAccount() {
+    const button = $("check-account");
+    button.disabled = true;
+    findings = [];
+    $("check-list").replaceChildren();
+    $("check-summary").textContent = T.checking;
+    $("check-summary").className = "";
+    const answer = await call(data.urls.check, { config: config });
+    button.disabled = false;
+    const list = $("check-list");
+    if (answer.ok) {
+      findings = answer.findings;
+      const c = answer.counts;
+      $("check-summary").textContent = fmt(T.check_counts, c);
+      $("check-summary").className = c.error ? "error" : c.warning || c.unchecked ? "warning" : "ok";
+      for (const finding of findings) {
+        const f = fields.get(parsePath(finding.path)[0]);
+        list.appendChild(problemItem(finding, null, f && !$("config-form").hidden ? f.control : null));
+      }
+    } else {
+      $("check-summary").textContent = T.check_failed + ": " + (answer.message || "");
+      $("check-summary").className = "error";
+      for (const p of answer.problems || []) list.appendChild(problemItem(p, null, null));
+    }
+    showProblems();
+  }
+
+  // -- delivery receipts --------------------------------------------------------------------
+
+  let watching = null; // the timer following a SerialNo until its receipt arrives
+
+  function receiptTime(r) {
+    if (typeof r.receivedAt === "number") return new Date(r.receivedAt * 1000).toISOString().replace("T", " ").replace(/\.\d+Z$/, " UTC");
+    return r.storedAt.replace("T", " ").replace("Z", " UTC");
+  }
+
+  async function showDelivery(serial, follow, tries) {
+    clearTimeout(watching);
+    const out = $("delivery");
+    const answer = await call(data.urls.receipts + "?serialNo=" + encodeURIComponent(serial));
+    if ($("lookup-serial").value.trim() !== serial) return; // another look-up took over
+    out.replaceChildren();
+    if (!Array.isArray(answer.receipts)) {
+      out.appendChild(node("p", answer.message || "?", "error"));
+      return;
+    }
+    if (!answer.receipts.length) {
+      const waiting = follow && tries < 120;
+      out.appendChild(node("p", waiting ? T.waiting_receipt : T.no_receipt, "muted"));
+      if (waiting) watching = setTimeout(() => showDelivery(serial, true, tries + 1), 1000);
+      return;
+    }
+    for (const r of answer.receipts) {
+      const status = r.status === "delivered" ? T.delivered : r.status === "failed" ? T.failed : r.status;
+      const block = node("div", undefined, "receipt " + r.status);
+      block.appendChild(node("p", status));
+      block.appendChild(
+        definitions([
+          [T.serial_no, r.serialNo],
+          [T.number, r.phone],
+          [T.report_code, r.code + (r.description && r.description !== r.code ? " (" + r.description + ")" : "")],
+          [T.report_time, receiptTime(r)],
+        ]),
+      );
+      out.appendChild(block);
+    }
+  }
+
+  function follow(serial, keepWatching) {
+    $("lookup-serial").value = serial;
+    showDelivery(serial, keepWatching, 0);
   }
 
   async function loadHistory() {
@@ -485,6 +598,11 @@
   $("tab-json").addEventListener("click", () => showTab(true));
   $("save").addEventListener("click", save);
   $("send-test").addEventListener("click", sendTest);
+  $("check-account").addEventListener("click", checkAccount);
+  $("look-up").addEventListener("click", () => follow($("lookup-serial").value.trim(), false));
+  $("lookup-serial").addEventListener("keydown", (event) => {
+    if (event.key === "Enter") follow($("lookup-serial").value.trim(), false);
+  });
   showTab($("tab-form").hidden);
   applyConditions();
   showJson();
