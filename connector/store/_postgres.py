@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -36,7 +36,6 @@ from ._sealed import (
     document_to_save,
     missing_keys,
     open_row,
-    receipt_row,
     reseal_row,
     stored_receipt,
 )
@@ -45,7 +44,6 @@ from ._types import DEFAULT_NAME, ConfigVersion, StoredReceipt, StoreError, chec
 if TYPE_CHECKING:
     import psycopg
 
-    from ..kit import DeliveryReceipt
 
 log = logging.getLogger("connector.store")
 
@@ -112,6 +110,11 @@ def shown_url(url: str) -> str:
 class PostgresStore(SealedStore):
     """A :class:`ConfigStore` in PostgreSQL.  One connection behind a lock serves every
     thread of a process; a second one listens for saves once ``latest_version`` is asked."""
+
+    _INSERT_RECEIPT = (
+        f"INSERT INTO receipts ({RECEIPT_COLUMNS}) "  # noqa: S608
+        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING"
+    )
 
     def __init__(self, url: str, keys: KeyRing | None, key_path: Path | None) -> None:
         self.url = url
@@ -200,23 +203,6 @@ class PostgresStore(SealedStore):
 
     # -- writing ---------------------------------------------------------------------------
 
-    def add_receipts(self, receipts: Iterable[DeliveryReceipt]) -> list[DeliveryReceipt]:
-        """Keep receipts (one transaction); return those not kept before.  A repeat (same
-        serial no and number) is ignored, so a provider's retries are harmless, also when two
-        gateways receive the same report at once."""
-        stored_at = datetime.now(timezone.utc)
-        added: list[DeliveryReceipt] = []
-        with self._write() as db:
-            for r in receipts:
-                cursor = db.execute(
-                    f"INSERT INTO receipts ({RECEIPT_COLUMNS}) "  # noqa: S608
-                    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
-                    receipt_row(self._keys, r, stored_at),
-                )
-                if cursor.rowcount == 1:
-                    added.append(r)
-        return added
-
     def save(
         self, name: str, connector_id: str, config: Mapping[str, Any], note: str = ""
     ) -> ConfigVersion:
@@ -270,6 +256,9 @@ class PostgresStore(SealedStore):
             self._db.close()
         if self._listener is not None:
             self._listener.join(5)
+
+    def _stored_at(self) -> object:
+        return datetime.now(timezone.utc)
 
     # -- inside ----------------------------------------------------------------------------
 

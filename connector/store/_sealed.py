@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Mapping
-from contextlib import suppress
+from collections.abc import Iterable, Mapping
+from contextlib import AbstractContextManager, suppress
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -116,13 +116,37 @@ def missing_keys(keys: KeyRing, used: set[str], where: str) -> None:
 
 
 class SealedStore:
-    """What both backends share above their SQL: restore, and the key ring in use.
+    """What both backends share above their SQL: restore, receipts, and the key ring in use.
 
-    A backend sets ``_keys`` and ``_lock`` and gives ``get`` and ``save``.
+    A backend sets ``_keys``, ``_lock`` and ``_INSERT_RECEIPT`` (its INSERT of one
+    :data:`RECEIPT_COLUMNS` row that does nothing when the row is there) and gives ``get``,
+    ``save``, ``_write`` (a connection inside one transaction) and ``_stored_at``.
     """
 
     _keys: KeyRing
     _lock: threading.Lock
+    _INSERT_RECEIPT: str
+
+    def _write(self) -> AbstractContextManager[Any]:
+        raise NotImplementedError
+
+    def _stored_at(self) -> object:
+        """Now, as the backend keeps a time."""
+        raise NotImplementedError
+
+    def add_receipts(self, receipts: Iterable[DeliveryReceipt]) -> list[DeliveryReceipt]:
+        """Keep receipts (one transaction); return those not kept before.  A repeat of a
+        receipt (same serial no and number) is ignored, so a provider's retries are harmless,
+        also when two gateways receive the same report at once; a receipt for a serial no this
+        store never saw is kept too."""
+        stored_at = self._stored_at()
+        added: list[DeliveryReceipt] = []
+        with self._write() as db:
+            for r in receipts:
+                cursor = db.execute(self._INSERT_RECEIPT, receipt_row(self._keys, r, stored_at))
+                if cursor.rowcount == 1:
+                    added.append(r)
+        return added
 
     def get(self, name: str, version: int) -> ConfigVersion | None:
         """Version ``version`` of ``name``, or None."""

@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from ..kit import DeliveryReceipt
 from ._keys import KeyRing, context_of, new_key, read_key_file, ring_from_env, write_key_file
 from ._sealed import (
     RECEIPT_COLUMNS,
@@ -19,7 +18,6 @@ from ._sealed import (
     document_to_save,
     missing_keys,
     open_row,
-    receipt_row,
     reseal_row,
     stored_receipt,
 )
@@ -67,6 +65,11 @@ _COLUMNS = "name, version, connector_id, saved_at, note, key_id, sealed"
 class SqliteStore(SealedStore):
     """A :class:`ConfigStore` in one SQLite file.  One connection behind a lock serves every
     thread of a process; several processes share the file through SQLite's own locking."""
+
+    _INSERT_RECEIPT = (
+        f"INSERT OR IGNORE INTO receipts ({RECEIPT_COLUMNS}) "  # noqa: S608
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    )
 
     def __init__(self, path: Path, keys: KeyRing | None, key_path: Path | None) -> None:
         self.path = path
@@ -140,23 +143,6 @@ class SqliteStore(SealedStore):
 
     # -- writing ---------------------------------------------------------------------------
 
-    def add_receipts(self, receipts: Iterable[DeliveryReceipt]) -> list[DeliveryReceipt]:
-        """Keep receipts (one transaction); return those not kept before.  A repeat of a
-        receipt (same serial no and number) is ignored, so a provider's retries are harmless;
-        a receipt for a serial no this store never saw is kept too."""
-        stored_at = datetime.now(timezone.utc).isoformat()
-        added: list[DeliveryReceipt] = []
-        with self._write() as db:
-            for r in receipts:
-                cursor = db.execute(
-                    f"INSERT OR IGNORE INTO receipts ({RECEIPT_COLUMNS}) "  # noqa: S608
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    receipt_row(self._keys, r, stored_at),
-                )
-                if cursor.rowcount == 1:
-                    added.append(r)
-        return added
-
     def save(
         self, name: str, connector_id: str, config: Mapping[str, Any], note: str = ""
     ) -> ConfigVersion:
@@ -194,6 +180,9 @@ class SqliteStore(SealedStore):
         """Close the database."""
         with self._lock:
             self._db.close()
+
+    def _stored_at(self) -> object:
+        return datetime.now(timezone.utc).isoformat()
 
     # -- inside ----------------------------------------------------------------------------
 
