@@ -237,6 +237,9 @@ def test_serve_receives_callbacks_into_its_store(
             serial = str(sent.to_dict()["serialNo"])
             wait_for(lambda: any(a["accepted"] for a in upstream.callback_attempts()))
         metrics = requests.get(f"{gateway.base}/metrics", timeout=5).text
+        # The access log names the route, never the secret segment Tencent posts to.
+        wait_for(lambda: "POST /tencent/status-callback/<token> 200" in gateway.stderr)
+        assert TOKEN not in gateway.stderr
     assert 'logto_connector_receipts_total{code="EXPIRED",status="failed"} 1.0' in metrics
     status = run_cli("status", serial, "--store", str(path), "--json", env=env)
     assert status.returncode == 0, status.stderr

@@ -83,6 +83,15 @@ def _start_clock() -> None:
     g.started = time.monotonic()
 
 
+def _logged_path() -> str:
+    """The path as it may be logged: a route with variable parts (the status callback's
+    secret token) is logged as its rule, ``/tencent/status-callback/<token>``."""
+    rule = request.url_rule
+    if rule is not None and rule.arguments:
+        return rule.rule
+    return request.path
+
+
 def _log_request(response: Response) -> Response:
     gateway: _gateway.Gateway = current_app.extensions[_gateway.EXTENSION]
     gateway.metrics.requests.labels(
@@ -91,7 +100,7 @@ def _log_request(response: Response) -> Response:
     elapsed_ms = (time.monotonic() - g.get("started", time.monotonic())) * 1000
     fields = [
         request.method,
-        log_text(request.path),
+        log_text(_logged_path()),
         str(response.status_code),
         f"{elapsed_ms:.1f}ms",
     ]
