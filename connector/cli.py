@@ -28,6 +28,7 @@ from .kit import (
     ErrorCode,
     UnknownConnectorError,
     UnreadableConfigError,
+    mask_phone,
     read_config_file,
 )
 
@@ -578,13 +579,16 @@ def cmd_send(args: argparse.Namespace) -> int:
     code = args.code if args.code is not None else payload.get("code", _random_code())
     payload["code"] = code
     result = host.send_message(cid, config, to=args.to, type=args.type, payload=payload)
+    # The code and the whole number stay out of the output (a terminal is scrollback, a CI
+    # log, a screen share); the phone shows the code.
+    to = mask_phone(result.to)
     if args.json:
-        _print_json({"ok": True, **result.to_dict()})
+        _print_json({"ok": True, **result.to_dict(), "to": to})
     else:
         # Only what this connector reported: a connector without provider detail prints no "None".
         facts = {"RequestId": result.request_id, **result.detail}
         shown = ", ".join(f"{name} {value}" for name, value in facts.items() if value is not None)
-        print(f"sent {args.type} code {code} to {result.to}" + (f"; {shown}" if shown else ""))
+        print(f"sent {args.type} to {to}" + (f"; {shown}" if shown else ""))
     return 0
 
 

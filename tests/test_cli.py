@@ -334,7 +334,7 @@ def test_send_json_prints_the_result(config_file: Path, emulator: Emulator) -> N
     doc = json.loads(proc.stdout)
     assert doc["ok"] is True
     assert (doc["to"], doc["route"], doc["fee"], doc["isoCode"]) == (
-        "+8613800138000",
+        "+86138****8000",
         "mainland",
         1,
         "CN",
@@ -363,6 +363,9 @@ def test_send_human_output_never_shows_the_secret(config_file: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "route international" in proc.stdout
     assert DEMO_SECRET_KEY not in proc.stdout + proc.stderr
+    # Neither the whole number nor the code reaches the screen.
+    assert "14155552671" not in proc.stdout + proc.stderr
+    assert "code" not in proc.stdout
 
 
 def test_send_through_a_connector_without_provider_detail_prints_no_none(
@@ -375,7 +378,7 @@ def test_send_through_a_connector_without_provider_detail_prints_no_none(
         "send", "echo-sms", "--config", str(config), "--to", "+14155552671", "--code", "123456",
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.strip() == "sent Generic code 123456 to +14155552671"
+    assert proc.stdout.strip() == "sent Generic to +141****2671"
 
 
 def test_invalid_utf8_argument_is_a_clean_error() -> None:

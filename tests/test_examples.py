@@ -86,3 +86,23 @@ def test_the_config_example_in_the_docs_validates_as_written(
     config = json.loads(_json_blocks(text[text.index(heading) :])[0])
     report = host.check_config(CONNECTOR_ID, config)
     assert (report.errors, report.warnings) == ((), ())
+
+
+def test_the_python_example_in_the_readme_runs(emulator: Emulator) -> None:
+    """README's "Use it from your service" snippet, run as written against the emulator."""
+    readme = (ROOT / "README.md").read_text("utf-8")
+    section = readme.split("## Use it from your service", 1)[1]
+    snippet = re.search(r"```python\n(.*?)```", section, re.S)
+    assert snippet is not None
+    printed: list[tuple[object, ...]] = []
+    answered: list[tuple[int, dict[str, object]]] = []
+    namespace: dict[str, object] = {
+        "load_config_the_admin_saved": emulator.connector_config,
+        "respond": lambda status, body: answered.append((status, body)),
+        "print": lambda *values: printed.append(values),
+    }
+    exec(compile(snippet.group(1), "README.md", "exec"), namespace)  # noqa: S102
+    assert answered == []
+    [(request_id, route, serial_no)] = printed
+    [message] = emulator.outbox()
+    assert (request_id, route, serial_no) == (message["requestId"], "mainland", message["serialNo"])
