@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import importlib
 import importlib.util
 import json
@@ -902,6 +903,25 @@ def _version(text: str) -> int:
     return int(text)
 
 
+def _check_can_listen(host: str, port: int) -> None:
+    """Refuse an address that cannot be listened on before anything starts: gunicorn would
+    retry it for seconds with a log line each time."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gunicorn binds
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            reason = (
+                "is in use; pass another --port"
+                if exc.errno == errno.EADDRINUSE
+                else (f"cannot be listened on: {exc.strerror or exc}")
+            )
+            raise UsageError(f"{host}:{port} {reason}") from None
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """``serve``: the gateway Logto's HTTP SMS connector calls, on gunicorn."""
     import contextlib
@@ -931,6 +951,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         )
     if args.with_emulator and args.store is None:
         raise UsageError("--with-emulator goes with --store")
+    _check_can_listen(args.host, args.port)
     with contextlib.ExitStack() as stack:
         emulator_url: str | None = None
         blueprints = None

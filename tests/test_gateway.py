@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 import subprocess
 import sys
 import time
@@ -220,6 +221,19 @@ def test_token_file_and_no_auth_on_loopback(emulator: Emulator, tmp_path: Path) 
     with Gateway("--config", path, "--no-auth", token=None) as gw:
         assert logto_send(gw.url, [call("8613800138009")])[0]["ok"]
     assert "without a token" in gw.stderr
+
+
+def test_a_port_in_use_is_one_line_before_anything_starts() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        result = run_cli("serve", "--emulator", "--port", port)
+    assert result.returncode == 2
+    assert f"127.0.0.1:{port} is in use; pass another --port" in result.stderr
+    # Neither the emulator nor gunicorn got going: no banner, no retry log, no traceback.
+    assert result.stdout == "" and "Traceback" not in result.stderr
+    assert "Connection in use" not in result.stderr
 
 
 def test_emulator_mode_prints_what_to_paste_into_logto() -> None:
