@@ -661,10 +661,15 @@ def _open_store(args: argparse.Namespace, *, create: bool = False) -> Iterator[C
     # Imported here: the store needs cryptography, which the other commands never pay for.
     from .store import StoreError, open_store
 
-    if not create and not _store_exists(args.store):  # a mistyped path makes no new store
+    new = not _store_exists(args.store)
+    if new and not create:  # a mistyped path makes no new store
         raise UsageError(f"no store at {args.store} (config set creates one)")
     try:
         store = open_store(args.store, key_file=args.key_file)
+        if new:  # say so: the key file is the one thing a backup of the store does not hold
+            key = store.keys.path
+            sealed = f"its key in {key}: back it up apart" if key else "sealed with the key given"
+            print(f"{PROG}: created store {args.store}, {sealed}", file=sys.stderr)
         try:
             yield store
         finally:

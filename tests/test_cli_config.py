@@ -64,10 +64,14 @@ def store(tmp_path: Path) -> str:
 def test_set_get_history_restore_round_trip(tmp_path: Path, store: str) -> None:
     first = write_config(tmp_path / "one.json", code="1111111")
     second = write_config(tmp_path / "two.json", code="2222222")
-    saved = ok_json(run("config", "set", "default", str(first), "--store", store, "--json"))
+    created = run("config", "set", "default", str(first), "--store", store, "--json")
+    saved = ok_json(created)
     assert saved["version"] == 1 and saved["connectorId"] == "tencent-short-message-service"
+    # A new store is said, with where its key is: a backup of the database alone is useless.
+    assert f"created store {store}, its key in {store}.key: back it up apart" in created.stderr
     proc = run("config", "set", "default", str(second), "--store", store, "--note", "new code")
     assert proc.returncode == 0 and "version 2" in proc.stdout
+    assert "created store" not in proc.stderr
 
     got = ok_json(run("config", "get", "default", "--store", store, "--json"))
     assert got["version"] == 2 and got["note"] == "new code" and generic_code(got) == "2222222"
