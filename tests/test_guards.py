@@ -206,6 +206,55 @@ def test_per_ip_and_per_prefix_limits(host: ConnectorHost, no_limits_emulator: E
         assert "203.0.113.7" not in text and "138004" not in text
 
 
+def test_no_spelling_of_a_number_slips_past_the_guards(
+    host: ConnectorHost, no_limits_emulator: Emulator
+) -> None:
+    guards = {
+        "countries": {"allow": ["CN"]},
+        "limits": [{"per": "number", "max": 1, "window": 600}],
+    }
+    for base in start(host, no_limits_emulator, guards):
+        # A foreign number behind separators the connector ignores is still foreign.
+        for spelling in ("0-0447400123456", "(00)447400123456", ".0044 7400 123456"):
+            status, _, answer = send(base, spelling)
+            assert (status, answer["data"]["country"]) == (400, "GB"), spelling
+        # One number, one count, however it is written.
+        assert send(base, CN)[0] == 200
+        for spelling in ("(00)8613800138000", "0 0 86 138 0013 8000", "86-138-0013-8000"):
+            assert send(base, spelling)[0] == 429, spelling
+        # A number the connector refuses is refused before the guards count it.
+        status, _, answer = send(base, "91234567")
+        assert (status, answer["code"]) == (400, "invalid_request_parameters")
+        assert requests_seen(no_limits_emulator) == 1
+
+
+def test_the_guards_read_numbers_as_the_config_does(
+    host: ConnectorHost, no_limits_emulator: Emulator
+) -> None:
+    """With ``phoneFormat: mainlandFirst`` a bare 1… number goes to +86: so is it counted."""
+    config = {**no_limits_emulator.connector_config(), "phoneFormat": "mainlandFirst"}
+    source = StaticConfigSource(host, "tencent-short-message-service", config)
+    guards = {"countries": {"allow": ["US"]}, "limits": [{"per": "number", "max": 1, "window": 60}]}
+    app = create_app(host, source, token=TOKEN, guards=GuardSettings.from_document(guards))
+    for base in serve(app):
+        status, _, answer = send(base, "13105551234")  # read mainland first: +86, not +1
+        assert (status, answer["data"]["country"]) == (400, "CN")
+        assert requests_seen(no_limits_emulator) == 0
+
+
+def test_one_address_is_one_count_and_odd_text_no_crash(
+    host: ConnectorHost, no_limits_emulator: Emulator
+) -> None:
+    guards = {"limits": [{"per": "ip", "max": 1, "window": 60}]}
+    for base in start(host, no_limits_emulator, guards):
+        assert send(base, "+8613800138000", ip="203.0.113.7")[0] == 200
+        assert send(base, "+8613800138001", ip="::ffff:203.0.113.7")[0] == 429
+        assert send(base, "+8613800138002", ip=" 203.0.113.7 ")[0] == 429
+        # Text that is no address (even a lone surrogate) is counted, never a 5xx.
+        assert send(base, "+8613800138003", ip="\ud800")[0] == 200
+        assert send(base, "+8613800138004", ip="\ud800")[0] == 429
+
+
 def test_the_spend_ceiling_weighs_each_country_by_its_price(
     host: ConnectorHost, no_limits_emulator: Emulator
 ) -> None:

@@ -112,6 +112,17 @@ def send_message(  # type: ignore[empty-body]
 
 
 @hookspec(firstresult=True)
+def recipient_number(to: str, config: Mapping[str, Any]) -> str | None:
+    """Optional: the number ``send_message(to, …, config)`` would send to, in E.164.
+
+    Read exactly as a send reads it (the same separators, prefixes and config settings), so
+    that a host's rules about numbers (country lists, per-number limits) judge the number as
+    sent, whatever its spelling.  Raise ``ConnectorError(invalid_request_parameters)`` for a
+    number a send would refuse; return ``None`` when the connector cannot say.
+    """
+
+
+@hookspec(firstresult=True)
 def check_account(config: Mapping[str, Any]) -> Iterable[CheckFinding] | None:
     """Optional: check a valid config against the provider account, before any user needs it.
 

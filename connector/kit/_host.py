@@ -261,6 +261,24 @@ class ConnectorHost:
 
     # -- account checks and delivery receipts (optional hooks) -----------------------------
 
+    def recipient_number(self, connector_id: str, config: Mapping[str, Any], to: str) -> str | None:
+        """The E.164 number a send of ``to`` under this (validated) config would go to, or
+        ``None`` when the connector cannot say.  Raises the connector's ``ConnectorError``
+        for a number a send would refuse."""
+        loaded = self._get(connector_id)
+        try:
+            number = _invoke(loaded, "read numbers", "recipient_number", to=to, config=config)
+        except ConnectorError as exc:
+            if exc.code is ErrorCode.NOT_IMPLEMENTED:
+                return None
+            raise
+        if not isinstance(number, str):
+            raise ConnectorError(
+                ErrorCode.INVALID_RESPONSE,
+                f"connector {loaded.connector_id} read a number as something other than text",
+            )
+        return number
+
     def check_account(self, connector_id: str, config: object) -> list[CheckFinding]:
         """Check a config against the provider account: one finding per checked item.
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import time
@@ -104,7 +105,13 @@ def send_sms() -> Response:
     if ip is not None:
         g.log_ip = ip
     if gw.guards is not None:
-        blocked = gw.guards.check(to, ip)
+        try:
+            # The guards judge the number as the connector will send it, whatever its spelling.
+            number = gw.host.recipient_number(active.connector_id, active.config, to) or to
+        except ConnectorError as exc:
+            gw.metrics.sends.labels(type=gw.metrics.type_label(type_), outcome=exc.code.value).inc()
+            return json_response(exc.http_status, {"ok": False, **scrub(exc.to_dict(), to)})
+        blocked = gw.guards.check(number, ip)
         if blocked is not None:
             gw.metrics.sends.labels(type=gw.metrics.type_label(type_), outcome=blocked.code).inc()
             headers = {}
@@ -215,7 +222,19 @@ def _read_request() -> tuple[str, str, dict[str, Any], str | None]:
     if ip is not None and not isinstance(ip, str):
         raise _Refused(400, "'ip' must be a string when given", {"field": "ip"})
     assert isinstance(to, str) and isinstance(type_, str) and isinstance(payload, dict)
-    return to, type_, payload, (ip if isinstance(ip, str) else None)
+    return to, type_, payload, (canonical_ip(ip) if isinstance(ip, str) else None)
+
+
+def canonical_ip(text: str) -> str:
+    """One spelling per address, so that a per-IP limit counts ``::ffff:203.0.113.7`` and
+    ``203.0.113.7`` as one; text that is no address is kept as it came."""
+    try:
+        address = ipaddress.ip_address(text.strip())
+    except ValueError:
+        return text
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return str(address.ipv4_mapped)
+    return str(address)
 
 
 def _read_body() -> bytes:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -145,6 +146,9 @@ class GuardRefusal:
     retry_after: int | None = None
 
 
+_SEPARATORS = re.compile(r"[\s().\-]")
+
+
 def region_of(number: str) -> str | None:
     """The ISO region of a number read as Logto keeps it, or ``None`` when it is not valid."""
     return _read(number)[0]
@@ -162,7 +166,8 @@ def _read(number: str) -> tuple[str | None, str]:
 
 
 def _parse(number: str) -> phonenumbers.PhoneNumber | None:
-    text = number.strip()
+    # The separators the connector ignores, so that "(00)86…" is "0086…" here too.
+    text = _SEPARATORS.sub("", number)
     digits = "".join(ch for ch in text if ch.isdigit())
     if text.startswith("00"):
         candidates = ["+" + digits[2:]]
@@ -184,7 +189,7 @@ def _parse(number: str) -> phonenumbers.PhoneNumber | None:
 
 def _hashed(value: str) -> str:
     # Counter keys sit in Redis for a window: no phone number or address in clear.
-    return hashlib.blake2b(value.encode("utf-8"), digest_size=12).hexdigest()
+    return hashlib.blake2b(value.encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
 
 
 class GuardSource(Protocol):
@@ -231,6 +236,17 @@ class Guards:
         if settings is None:
             return None
         region, digits = _read(to)
+        if region is None and settings.allow is not None:
+            # A number no country claims cannot be on an allow-list (the connector may still
+            # read it some way of its own: refuse rather than guess).
+            self.metrics.guard_refusals.labels(guard="country").inc()
+            return GuardRefusal(
+                400,
+                ErrorCode.INVALID_REQUEST_PARAMETERS.value,
+                "this gateway cannot tell which country the number belongs to, and its guards "
+                "allow only listed ones; send it in E.164 form, +<country code><number>",
+                {"guard": "country", "country": None},
+            )
         if region is not None and (
             region in settings.deny or (settings.allow is not None and region not in settings.allow)
         ):

@@ -28,7 +28,7 @@ from ..kit import (
 )
 from . import settings as settings_mod
 from .errors import NO_CODE, tencent_error, text_field
-from .phone import mask, normalize
+from .phone import PhoneNumber, mask, normalize
 from .settings import MAINLAND_FIRST
 from .templates import choose_template, template_params
 
@@ -91,6 +91,11 @@ class TencentSmsConnector:
         return list(settings_mod.problems(config))
 
     @hookimpl
+    def recipient_number(self, to: str, config: Mapping[str, Any]) -> str:
+        """The E.164 number a send of ``to`` goes to (a host's guards judge this one)."""
+        return _read_number(to, config).e164
+
+    @hookimpl
     def send_message(
         self, to: str, type: str, payload: Mapping[str, Any], config: Mapping[str, Any]
     ) -> SendResult:
@@ -98,7 +103,7 @@ class TencentSmsConnector:
         started = time.monotonic()
         shown, route_name, request_id, outcome = "-", "-", None, "error"
         try:
-            phone = normalize(to, mainland_first=config.get("phoneFormat") == MAINLAND_FIRST)
+            phone = _read_number(to, config)
             shown, route_name = mask(phone.e164), phone.route
             with self._client_for(config) as client:
                 route = client.settings.route(phone.route)
@@ -227,3 +232,8 @@ def _status_for(
 
 #: The object the ``logto.connectors`` entry point publishes.
 connector = TencentSmsConnector()
+
+
+def _read_number(to: str, config: Mapping[str, Any]) -> PhoneNumber:
+    """``to`` read as every send and look-up of this config reads it."""
+    return normalize(to, mainland_first=config.get("phoneFormat") == MAINLAND_FIRST)
