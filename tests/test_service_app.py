@@ -157,6 +157,10 @@ def test_masking_and_scrubbing() -> None:
         "data": ["+86138****8000", 7],
     }
     assert scrub("code 1234", "1234") == "code 1234"  # too short to be a number worth hiding
+    # Asked with the international prefix, the connector quotes E.164: masked too.
+    assert scrub("invalid number +8613912345678", "0086 139 1234 5678") == (
+        "invalid number +86139****5678"
+    )
 
 
 def test_bearer_token() -> None:

@@ -239,6 +239,10 @@ def test_serve_receives_callbacks_into_its_store(
         metrics = requests.get(f"{gateway.base}/metrics", timeout=5).text
         # The access log names the route, never the secret segment Tencent posts to.
         wait_for(lambda: "POST /tencent/status-callback/<token> 200" in gateway.stderr)
+        # Nor when the path matches no route (another method, a trailing slash).
+        assert requests.get(url, timeout=5).status_code == 405
+        assert requests.post(url + "/", data=b"[]", timeout=5).status_code == 404
+        wait_for(lambda: "POST /tencent/status-callback/<token> 404" in gateway.stderr)
         assert TOKEN not in gateway.stderr
     assert 'logto_connector_receipts_total{code="EXPIRED",status="failed"} 1.0' in metrics
     status = run_cli("status", serial, "--store", str(path), "--json", env=env)

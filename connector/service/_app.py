@@ -19,6 +19,7 @@ from ._counters import Counters, MemoryCounters
 from ._guards import Guards, GuardSettings, GuardSource
 from ._http import failure, log_text
 from ._metrics import GatewayMetrics
+from ._receipts import PATH as CALLBACK_PATH
 
 access_log = logging.getLogger("connector.service.access")
 log = logging.getLogger("connector.service")
@@ -85,10 +86,13 @@ def _start_clock() -> None:
 
 def _logged_path() -> str:
     """The path as it may be logged: a route with variable parts (the status callback's
-    secret token) is logged as its rule, ``/tencent/status-callback/<token>``."""
+    secret token) is logged as its rule, ``/tencent/status-callback/<token>``; so is any path
+    under the callback's, matched or not (a GET, a trailing slash)."""
     rule = request.url_rule
     if rule is not None and rule.arguments:
         return rule.rule
+    if request.path.startswith(CALLBACK_PATH + "/"):
+        return CALLBACK_PATH + "/<token>"
     return request.path
 
 

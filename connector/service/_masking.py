@@ -23,7 +23,10 @@ def scrub(value: Any, number: str) -> Any:
     A connector may quote the number it refused; an answer Logto copies into its log must not.
     """
     digits = "".join(ch for ch in number if ch.isdigit())
-    spellings = sorted({number.strip(), digits, f"+{digits}"}, key=len, reverse=True)
+    forms = {number.strip(), digits, f"+{digits}"}
+    if digits.startswith("00"):  # the international prefix: a connector quotes it as E.164
+        forms |= {digits[2:], f"+{digits[2:]}"}
+    spellings = sorted(forms, key=len, reverse=True)
     spellings = [s for s in spellings if sum(ch.isdigit() for ch in s) >= _MIN_SCRUB_DIGITS]
     return _scrub(value, spellings)
 
