@@ -365,6 +365,24 @@ def test_rotating_a_key_file(tmp_path: Path, no_env_key: None) -> None:
     reopened.close()
 
 
+def test_a_save_after_another_process_rotated_seals_with_the_new_key(
+    tmp_path: Path, no_env_key: None
+) -> None:
+    """A console that keeps running through `config rotate-key` must not seal with the key
+    the rotation dropped: the version it saves would open nowhere after a restart."""
+    path = tmp_path / "configs.db"
+    console = open_store(path)
+    console.save("default", TENCENT, config(code="1"))
+    rotator = open_store(path)
+    rotate_key(rotator)
+    rotator.close()
+    console.save("default", TENCENT, config(code="2"))
+    console.close()
+    reopened = open_store(path)  # a restart: only the key file's new key
+    assert [v.config["templateCode"] for v in reopened.history()] == ["2", "1"]
+    reopened.close()
+
+
 def test_rotating_an_environment_key(
     tmp_path: Path, env_key: bytes, monkeypatch: pytest.MonkeyPatch
 ) -> None:

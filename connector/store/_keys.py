@@ -69,9 +69,16 @@ class KeyRing:
     """Keys by id; :meth:`seal` uses the first, :meth:`open` any.  ``source`` says where they
     came from (for messages; a key file is read again when a version names a key not held)."""
 
-    def __init__(self, keys: Sequence[bytes], source: str, path: Path | None = None) -> None:
+    def __init__(
+        self,
+        keys: Sequence[bytes],
+        source: str,
+        path: Path | None = None,
+        stamp: tuple[int, int, int] | None = None,
+    ) -> None:
         if not keys:
             raise StoreError(f"{source} holds no key")
+        self._stamp = stamp  # the key file as read: (inode, mtime in ns, size)
         self._keys = {key_id(k): k for k in keys}
         self.current_id = key_id(keys[0])
         self.source = source
@@ -103,6 +110,18 @@ class KeyRing:
         """A phone number as a keyed HMAC-SHA256 (hex) under a key derived (HKDF) from the
         sealing key: stable for one key, useless for guessing numbers without the key."""
         return hmac.new(self._number_key, number.encode("utf-8"), hashlib.sha256).hexdigest()
+
+    def fresh(self) -> KeyRing:
+        """This ring, or the key file read again when it changed since (a rotation in another
+        process put a new sealing key first and dropped the old one: sealing with the old one
+        now would make a version no process can open)."""
+        if self.path is None or self._stamp is None:
+            return self
+        try:
+            changed = _stamp(self.path.stat()) != self._stamp
+        except OSError:
+            return self  # gone for a moment (being replaced): the next save looks again
+        return read_key_file(self.path) if changed else self
 
     def holds(self, kid: str) -> bool:
         """Whether the key with id ``kid`` is in this ring."""
@@ -151,7 +170,11 @@ def read_key_file(path: Path) -> KeyRing:
         raise StoreError(f"{where} is readable by other users; chmod 600 it")
     lines = [line.strip() for line in text.splitlines()]
     keys = [decode_key(line, where) for line in lines if line and not line.startswith("#")]
-    return KeyRing(keys, where, path)
+    return KeyRing(keys, where, path, _stamp(info))
+
+
+def _stamp(info: os.stat_result) -> tuple[int, int, int]:
+    return (info.st_ino, info.st_mtime_ns, info.st_size)
 
 
 def write_key_file(path: Path, keys: Sequence[bytes], *, replace: bool) -> None:

@@ -209,6 +209,7 @@ class PostgresStore(SealedStore):
         """Save the next version of ``name`` in one transaction, and notify every gateway."""
         name, document = document_to_save(name, connector_id, config)
         note = str(note)
+        keys = self._sealing_keys()
         with self._write() as db:
             # One saver per name at a time: two never take the same next version.
             db.execute(
@@ -221,7 +222,7 @@ class PostgresStore(SealedStore):
             ).fetchone()
             version = int(row[0]) if row else 1
             saved_at = datetime.now(timezone.utc)
-            kid, sealed = self._keys.seal(document, context_of(name, version, connector_id))
+            kid, sealed = keys.seal(document, context_of(name, version, connector_id))
             db.execute(
                 "INSERT INTO config_versions "
                 "(name, version, connector_id, saved_at, note, key_id, sealed) "

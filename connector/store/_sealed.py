@@ -140,10 +140,11 @@ class SealedStore:
         also when two gateways receive the same report at once; a receipt for a serial no this
         store never saw is kept too."""
         stored_at = self._stored_at()
+        keys = self._sealing_keys()
         added: list[DeliveryReceipt] = []
         with self._write() as db:
             for r in receipts:
-                cursor = db.execute(self._INSERT_RECEIPT, receipt_row(self._keys, r, stored_at))
+                cursor = db.execute(self._INSERT_RECEIPT, receipt_row(keys, r, stored_at))
                 if cursor.rowcount == 1:
                     added.append(r)
         return added
@@ -164,6 +165,13 @@ class SealedStore:
         if old is None:
             raise StoreError(f"config {name!r} has no version {version}")
         return self.save(name, old.connector_id, old.config, note or f"restored version {version}")
+
+    def _sealing_keys(self) -> KeyRing:
+        """The ring to seal with now: its key file read again when it changed."""
+        fresh = self._keys.fresh()
+        if fresh is not self._keys:
+            self.use_keys(fresh)
+        return fresh
 
     def use_keys(self, keys: KeyRing) -> None:
         """Seal and open with ``keys`` from now on (a rotation's new ring)."""

@@ -149,6 +149,7 @@ class SqliteStore(SealedStore):
         """Save the next version of ``name`` in one transaction."""
         name, document = document_to_save(name, connector_id, config)
         note = str(note)
+        keys = self._sealing_keys()
         with self._write() as db:
             row = db.execute(
                 "SELECT COALESCE(MAX(version), 0) + 1 FROM config_versions WHERE name = ?",
@@ -156,7 +157,7 @@ class SqliteStore(SealedStore):
             ).fetchone()
             version = int(row[0])
             saved_at = datetime.now(timezone.utc)
-            kid, sealed = self._keys.seal(document, context_of(name, version, connector_id))
+            kid, sealed = keys.seal(document, context_of(name, version, connector_id))
             db.execute(
                 f"INSERT INTO config_versions ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
                 (name, version, connector_id, saved_at.isoformat(), note, kid, sealed),
