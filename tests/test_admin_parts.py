@@ -70,7 +70,10 @@ def test_credentials() -> None:
     assert by_hash.check("correct horse") and not by_hash.check("correct hors")
     by_token = AdminCredential(token="t0ken")
     assert by_token.check("t0ken") and not by_token.check("t0ke")
-    assert by_token.derived_secret() != AdminCredential(token="other").derived_secret()
+    key, other_key = b"k" * 32, b"o" * 32
+    assert by_token.derived_secret(key) != AdminCredential(token="other").derived_secret(key)
+    # The session secret needs the store's key too: a leaked password hash forges nothing.
+    assert by_hash.derived_secret(key) != by_hash.derived_secret(other_key)
     assert not AdminCredential(password_hash="nonsense$hash").check("x")  # no exception
 
 

@@ -43,13 +43,16 @@ class AdminCredential:
         except ValueError:  # an unknown hash method
             return False
 
-    def derived_secret(self) -> str:
-        """A session secret every worker derives alike from the same credential.
+    def derived_secret(self, key: bytes) -> str:
+        """A session secret every worker derives alike from the credential and ``key`` (the
+        store's sealing key): the password hash alone, which may sit in an environment file,
+        cannot forge a session.
 
-        Changing the credential therefore also ends every session signed under the old one.
+        Changing the credential (or rotating the store's key) ends every session signed
+        under the old one.
         """
         material = (self._token or self._hash or "").encode()
-        return hashlib.sha256(b"logto-connector admin session\0" + material).hexdigest()
+        return hmac.new(key, b"logto-connector admin session\0" + material, "sha256").hexdigest()
 
 
 class Sessions:

@@ -119,7 +119,7 @@ class _Console:
 
 def admin_blueprint(host: ConnectorHost, store: ConfigStore, settings: AdminSettings) -> Blueprint:
     """The console: register it on a Flask app (``app.register_blueprint(...)``)."""
-    secret = settings.session_secret or settings.credential.derived_secret()
+    secret = settings.session_secret or settings.credential.derived_secret(store.keys.keys()[0])
     console = _Console(
         host,
         store,
