@@ -8,12 +8,15 @@ every gateway the same guards.  ``logto-connector guards set FILE --store …`` 
 from __future__ import annotations
 
 import logging
-import threading
-from collections.abc import Callable, Mapping
-from typing import Any, Protocol
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from ..store import DEFAULT_NAME, StoreError
+from ..store import DEFAULT_NAME
 from ._guards import GuardSettings, GuardSettingsError
+from ._newest import NewestVersion, Unusable
+
+if TYPE_CHECKING:
+    from ..store import ConfigStore, ConfigVersion
 
 log = logging.getLogger("connector.service")
 
@@ -27,18 +30,6 @@ def guards_name(config_name: str) -> str:
     return config_name + _SUFFIX
 
 
-class _Saved(Protocol):
-    @property
-    def version(self) -> int: ...
-    @property
-    def config(self) -> Mapping[str, Any]: ...
-
-
-class _Store(Protocol):
-    def latest_version(self, name: str = DEFAULT_NAME) -> int | None: ...
-    def get(self, name: str, version: int) -> _Saved | None: ...
-
-
 class StoreGuardSource:
     """The newest saved guards of one config; ``None`` (no guards) while none were saved.
 
@@ -49,40 +40,20 @@ class StoreGuardSource:
     enforced; so does the last one read while the store cannot be reached.
     """
 
-    def __init__(self, store: Callable[[], _Store], config_name: str = DEFAULT_NAME) -> None:
+    def __init__(self, store: Callable[[], ConfigStore], config_name: str = DEFAULT_NAME) -> None:
         self._store = store
         self.name = guards_name(config_name)
-        self._lock = threading.Lock()
-        self._seen: int | None = None
-        self._settings: GuardSettings | None = None
+        self._newest = NewestVersion("guards", self.name, _read)
 
     def current(self) -> GuardSettings | None:
         """The guards to enforce now."""
-        try:
-            store = self._store()
-            newest = store.latest_version(self.name)
-        except StoreError as exc:
-            log.warning("config store unavailable, keeping the guards in force: %s", exc)
-            return self._settings
-        if newest is None or newest == self._seen:
-            return self._settings
-        with self._lock:
-            if newest != self._seen:
-                self._load(store, newest)
-        return self._settings
+        return self._newest.current(self._store)
 
-    def _load(self, store: _Store, newest: int) -> None:
-        try:
-            saved = store.get(self.name, newest)
-        except StoreError as exc:
-            log.warning("cannot read guards %r version %s: %s", self.name, newest, exc)
-            return  # asked again on the next send
-        self._seen = newest
-        if saved is None:
-            return
-        try:
-            self._settings = GuardSettings.from_document(dict(saved.config))
-        except GuardSettingsError as exc:
-            log.warning("guards %r version %s are not used: %s", self.name, newest, exc)
-            return
-        log.info("enforcing guards %r version %s", self.name, newest)
+
+def _read(saved: ConfigVersion) -> GuardSettings:
+    try:
+        settings = GuardSettings.from_document(dict(saved.config))
+    except GuardSettingsError as exc:
+        raise Unusable(str(exc)) from None
+    log.info("enforcing guards %r version %s", saved.name, saved.version)
+    return settings

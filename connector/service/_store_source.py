@@ -5,33 +5,18 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Callable, Iterable, Mapping
-from typing import Any, Protocol
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from ..kit import ConnectorError, ConnectorHost, DeliveryReceipt
-from ..store import DEFAULT_NAME, StoreError
+from ..kit import ConnectorError, ConnectorHost
+from ..store import DEFAULT_NAME
 from ._config import ActiveConfig, send_deadline
+from ._newest import NewestVersion, Unusable
+
+if TYPE_CHECKING:
+    from ..store import ConfigStore, ConfigVersion
 
 log = logging.getLogger("connector.service")
-
-
-class _Saved(Protocol):
-    @property
-    def version(self) -> int: ...
-    @property
-    def connector_id(self) -> str: ...
-    @property
-    def config(self) -> Mapping[str, Any]: ...
-
-
-class _Store(Protocol):
-    """The part of :class:`connector.store.ConfigStore` a source reads (and the status
-    callback writes)."""
-
-    def latest_version(self, name: str = DEFAULT_NAME) -> int | None: ...
-    def get(self, name: str, version: int) -> _Saved | None: ...
-    def add_receipts(self, receipts: Iterable[DeliveryReceipt]) -> list[DeliveryReceipt]: ...
-    def close(self) -> None: ...
 
 
 class StoreConfigSource:
@@ -49,19 +34,18 @@ class StoreConfigSource:
     def __init__(
         self,
         host: ConnectorHost,
-        open_store: Callable[[], _Store],
+        open_store: Callable[[], ConfigStore],
         name: str = DEFAULT_NAME,
     ) -> None:
         self.name = name
         self._host = host
         self._open = open_store
         self._lock = threading.Lock()
-        self._store: _Store | None = None
+        self._store: ConfigStore | None = None
         self._pid = -1
-        self._seen: int | None = None  # the newest version number looked at
-        self._active: ActiveConfig | None = None
+        self._newest = NewestVersion("config", name, self._read)
 
-    def store(self) -> _Store:
+    def store(self) -> ConfigStore:
         """This process's connection to the store (opened on first use in each process)."""
         store = self._store
         if store is not None and self._pid == os.getpid():
@@ -70,24 +54,12 @@ class StoreConfigSource:
             if self._store is None or self._pid != os.getpid():
                 # After a fork the parent's connection is left alone: never used, never closed.
                 self._store, self._pid = self._open(), os.getpid()
-                self._seen, self._active = None, None
+                self._newest.forget()
             return self._store
 
     def current(self) -> ActiveConfig | None:
         """The newest usable version, or None while there is none."""
-        try:
-            store = self.store()
-            newest = store.latest_version(self.name)
-        except StoreError as exc:
-            # Locked for longer than the busy timeout, or the file replaced: keep serving.
-            log.warning("config store unavailable, keeping the version in use: %s", exc)
-            return self._active
-        if newest is None or newest == self._seen:
-            return self._active
-        with self._lock:
-            if newest != self._seen:
-                self._load(store, newest)
-        return self._active
+        return self._newest.current(self.store)
 
     def close(self) -> None:
         """Close this process's connection (the next :meth:`current` opens a new one)."""
@@ -96,24 +68,15 @@ class StoreConfigSource:
                 self._store.close()
             self._store = None
 
-    def _load(self, store: _Store, newest: int) -> None:
-        try:
-            saved = store.get(self.name, newest)
-        except StoreError as exc:
-            log.warning("cannot read config %r version %s: %s", self.name, newest, exc)
-            return  # asked again on the next request
-        self._seen = newest
-        if saved is None:
-            return
+    def _read(self, saved: ConfigVersion) -> ActiveConfig:
         try:
             cid = str(self._host.metadata(saved.connector_id)["id"])
             report = self._host.check_config(cid, saved.config)
             config = report.raise_for_errors()
         except ConnectorError as exc:
-            log.warning("config %r version %s is not used: %s", self.name, newest, exc.message)
-            return
+            raise Unusable(exc.message) from None
         warnings = tuple(str(problem) for problem in report.warnings)
         deadline = send_deadline(self._host, cid, config)
         version = f"store:{self.name}:{saved.version}"
-        self._active = ActiveConfig(cid, config, version, deadline, warnings)
         log.info("serving config %r version %s (%s)", self.name, saved.version, cid)
+        return ActiveConfig(cid, config, version, deadline, warnings)
