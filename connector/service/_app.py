@@ -19,7 +19,7 @@ from ._counters import Counters, MemoryCounters
 from ._guards import Guards, GuardSettings, GuardSource
 from ._http import failure, log_text
 from ._metrics import GatewayMetrics
-from ._receipts import PATH as CALLBACK_PATH
+from ._receipts import shown_path
 
 access_log = logging.getLogger("connector.service.access")
 log = logging.getLogger("connector.service")
@@ -84,18 +84,6 @@ def _start_clock() -> None:
     g.started = time.monotonic()
 
 
-def _logged_path() -> str:
-    """The path as it may be logged: a route with variable parts (the status callback's
-    secret token) is logged as its rule, ``/tencent/status-callback/<token>``; so is any path
-    under the callback's, matched or not (a GET, a trailing slash)."""
-    rule = request.url_rule
-    if rule is not None and rule.arguments:
-        return rule.rule
-    if request.path.startswith(CALLBACK_PATH + "/"):
-        return CALLBACK_PATH + "/<token>"
-    return request.path
-
-
 def _log_request(response: Response) -> Response:
     gateway: _gateway.Gateway = current_app.extensions[_gateway.EXTENSION]
     gateway.metrics.requests.labels(
@@ -104,7 +92,7 @@ def _log_request(response: Response) -> Response:
     elapsed_ms = (time.monotonic() - g.get("started", time.monotonic())) * 1000
     fields = [
         request.method,
-        log_text(_logged_path()),
+        log_text(shown_path(request.path)),
         str(response.status_code),
         f"{elapsed_ms:.1f}ms",
     ]

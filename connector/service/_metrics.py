@@ -11,6 +11,8 @@ import os
 from typing import TYPE_CHECKING
 
 from ..kit import TemplateType
+from ._receipts import PATH as CALLBACK_PATH
+from ._receipts import shown_path
 
 if TYPE_CHECKING:
     from prometheus_client import CollectorRegistry
@@ -22,7 +24,6 @@ _TYPES = frozenset(t.value for t in TemplateType)
 # Seconds: a loopback send takes milliseconds, Tencent tens to hundreds, a deadline seconds.
 _BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 15.0, 30.0)
 _PATHS = frozenset({"/logto/sms", "/healthz", "/readyz", "/metrics"})
-_CALLBACK = "/tencent/status-callback"
 # Tencent's documented receipt codes; a carrier's raw codes would make labels without end.
 _RECEIPT_CODES = frozenset(
     {
@@ -113,8 +114,8 @@ class GatewayMetrics:
     def path_label(path: str) -> str:
         """A request path as a label: the gateway's paths, anything else ``other``; the
         status callback without its secret segment."""
-        if path.startswith(_CALLBACK + "/"):
-            return _CALLBACK
+        if shown_path(path) != path:
+            return CALLBACK_PATH
         return path if path in _PATHS else "other"
 
     @staticmethod

@@ -25,6 +25,14 @@ from ._http import json_response
 
 log = logging.getLogger("connector.service")
 PATH = "/tencent/status-callback"
+
+
+def shown_path(path: str) -> str:
+    """``path`` as it may be logged or labelled: under the callback's path, the secret token
+    becomes ``<token>`` (whether or not a route matched)."""
+    return PATH + "/<token>" if path.startswith(PATH + "/") else path
+
+
 #: Where ``serve`` reads the callback's secret path segment when no file is given.
 CALLBACK_TOKEN_ENV = "LOGTO_CONNECTOR_CALLBACK_TOKEN"
 _Network = ipaddress.IPv4Network | ipaddress.IPv6Network
