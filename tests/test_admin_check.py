@@ -18,8 +18,9 @@ from connector.kit import ConnectorHost, DeliveryReceipt
 from connector.service.admin import AdminCredential, AdminSettings, admin_blueprint
 from connector.store import open_store
 from connector.tencent_sms import TencentSmsConnector
-from tests.admin_support import ARTIFACTS, chromium, serving
+from tests.admin_support import ARTIFACTS, chromium
 from tests.admin_support import sign_in as sign_in_at
+from tests.app_thread import serving
 from tests.gateway_process import Gateway
 from tests.test_account_check import PERSONAL  # individually verified: may send, not query
 from tests.test_admin_console import Console

@@ -40,9 +40,9 @@ from tests.admin_support import (
     chromium,
     every_type_connector,
     hostile_connector,
-    serving,
 )
 from tests.admin_support import sign_in as sign_in_at
+from tests.app_thread import serving
 
 TOKEN = "admin-token-for-tests-0123456789"
 TENCENT = "tencent-short-message-service"

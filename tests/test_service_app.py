@@ -7,7 +7,6 @@ blueprints beside the gateway, the answer deadline whatever the connector does, 
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -16,7 +15,6 @@ from urllib.request import urlopen
 
 import pytest
 from flask import Blueprint, Flask
-from werkzeug.serving import make_server
 
 from connector.kit import ConnectorHost, SendResult, hookimpl
 from connector.service import (
@@ -28,6 +26,7 @@ from connector.service import (
     scrub,
     shutdown,
 )
+from tests.app_thread import serving
 from tests.echo_connector import EchoConnector
 from tests.gateway_process import post
 
@@ -60,14 +59,10 @@ class Switchable:
 
 
 def serve(app: Flask) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}"
+        with serving(app) as base:
+            yield base
     finally:
-        server.shutdown()
-        thread.join(5)
         shutdown(app)
 
 
